@@ -1,0 +1,3 @@
+"""Commands of the Observe pillar: ``data check``, ``code``, ``decoupling`` (issue 3)."""
+
+from __future__ import annotations
