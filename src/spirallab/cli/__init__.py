@@ -26,7 +26,7 @@ _err = Console(stderr=True)
 
 def _register() -> None:
     # Imported for their side effect of adding commands to ``app``.
-    from spirallab.cli import data_cmds, model_cmds  # noqa: F401
+    from spirallab.cli import data_cmds, model_cmds, observe_cmds  # noqa: F401
 
 
 _register()
