@@ -1,3 +1,180 @@
 """Commands of the Simulate pillar: ``run``, ``schema``, ``scenarios``, ``explain``."""
 
 from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from spirallab.cli import app
+from spirallab.errors import InputError
+
+console = Console()
+
+DEFAULT_SCENARIO = "book-eleven"
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(
+        help="A scenario TOML file or a built-in name (see `spirallab scenarios`).")] = DEFAULT_SCENARIO,
+    replicates: Annotated[int | None, typer.Option(help="Replicates (default: the scenario's).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: the scenario's).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: runs/<scenario>-<seed>).")] = None,
+    start: Annotated[int | None, typer.Option(help="First simulated year.")] = None,
+    end: Annotated[int | None, typer.Option(help="Last simulated year.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (results do not depend on it).")] = 1,
+    report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
+) -> None:
+    """Simulate a scenario and write results, events, a summary and a report."""
+    from spirallab.api import simulate
+    from spirallab.model.setup import build_setup
+    from spirallab.scenarios.load import load_scenario
+
+    sc = load_scenario(scenario)
+    if workers < 1:
+        raise InputError("workers must be at least 1", where="--workers", found=workers)
+    seed_used = sc.seed if seed is None else seed
+    out_dir = out if out is not None else Path("runs") / f"{sc.name}-{seed_used}"
+    _check_writable(out_dir)
+    n_rep = sc.replicates if replicates is None else replicates
+    n_years = len(build_setup(sc, start=start, end=end).years) - 1
+    n_chunks_years = max(1, n_years)
+
+    t0 = time.perf_counter()
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  TimeRemainingColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(f"simulating {sc.name}", total=None)
+        done = {"n": 0}
+
+        def tick(k: int) -> None:
+            done["n"] += k
+            bar.update(task, completed=done["n"])
+
+        from spirallab.model.engine import BLOCK, OBSERVABLES, N_DRAWS
+
+        per_rep = len(sc.countries or [0]) * n_years * 4 * (len(OBSERVABLES) + N_DRAWS)
+        chunk = max(BLOCK, (64 * 2**20 // max(per_rep, 1)) // BLOCK * BLOCK)
+        n_chunks = -(-n_rep // chunk) if workers == 1 else max(1, workers)
+        bar.update(task, total=n_chunks * n_chunks_years)
+        result = simulate(sc, replicates=replicates, seed=seed, start=start, end=end,
+                          workers=workers, progress=tick)
+        bar.update(task, description="writing outputs")
+        paths = result.save(out_dir, report=report)
+    elapsed = time.perf_counter() - t0
+    _print_summary(result.summary())
+    console.print(f"wrote {', '.join(p.name for p in paths.values())} to [bold]{out_dir}[/] "
+                  f"in {elapsed:.1f} s")
+
+
+def _check_writable(out_dir: Path) -> None:
+    """Fail before simulating if the output folder cannot be written."""
+    probe = out_dir
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise InputError("output path is not a folder", where="--out", found=str(probe))
+    if not os.access(probe, os.W_OK):
+        raise InputError("output folder is not writable", where="--out", found=str(probe))
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    table = Table(title=f"{summary['scenario']}: {summary['replicates']} replicates, "
+                        f"{summary['start']}-{summary['end']}, seed {summary['seed']}",
+                  caption="P(k): probability of reaching phase k by the end year; "
+                          "year k: median year of entering phase k among replicates that do; "
+                          "backslid: share of replicates with any fall in phase.")
+    table.add_column("country")
+    table.add_column("start", justify="right")
+    for k in range(2, 6):
+        table.add_column(f"P({k})", justify="right")
+    for k in range(2, 6):
+        table.add_column(f"year {k}", justify="right")
+    table.add_column("backslid", justify="right")
+    for d in summary["countries"].values():
+        years = [d["median_entry_year"][str(k)] for k in range(2, 6)]
+        table.add_row(
+            d["name"], str(d["start"]),
+            *[f"{d['p_reach'][str(k)]:.2f}" for k in range(2, 6)],
+            *["-" if y is None else f"{y:.0f}" for y in years],
+            f"{d['share_backslid']:.2f}",
+        )
+    if summary["mechanisms_off"]:
+        console.print(f"[yellow]mechanisms switched off: {', '.join(summary['mechanisms_off'])}")
+    if len(summary["countries"]) > 30:
+        console.print(f"({len(summary['countries'])} countries; full table in summary.json)")
+        table.rows[:] = table.rows[:30]  # type: ignore[index]
+    console.print(table)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files."""
+    from spirallab.scenarios.schema import Scenario
+
+    typer.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+
+
+@app.command()
+def scenarios() -> None:
+    """List the built-in scenarios."""
+    from spirallab.scenarios.load import builtin_names, load_scenario
+
+    table = Table(title="built-in scenarios")
+    table.add_column("name")
+    table.add_column("countries", justify="right")
+    table.add_column("years")
+    table.add_column("description")
+    for name in builtin_names():
+        sc = load_scenario(name)
+        n = len(sc.countries) + (sc.synthetic.n if sc.synthetic else 0)
+        first = sc.start or min(c.start for c in sc.countries)
+        table.add_row(name, str(n), f"{first}-{sc.end}", sc.description)
+    console.print(table)
+
+
+@app.command()
+def explain(
+    scenario: Annotated[str, typer.Argument(help="A scenario file or built-in name.")] = DEFAULT_SCENARIO,
+) -> None:
+    """Print every resolved parameter with its value, default, unit and grounding."""
+    from spirallab.model.params import PARAMETERS
+    from spirallab.scenarios.load import load_scenario
+    from spirallab.scenarios.schema import MECHANISMS
+
+    sc = load_scenario(scenario)
+    values = sc.parameters.model_dump()
+    table = Table(title=f"parameters of {sc.name}", show_lines=False)
+    for col in ("parameter", "value", "default", "unit", "mechanism", "grounding"):
+        table.add_column(col, overflow="fold")
+    for p in PARAMETERS:
+        v = values[p.name]
+        mark = "" if v == p.default else " *"
+        table.add_row(p.name, f"{v:g}{mark}", f"{p.default:g}", p.unit, p.mechanism, p.grounding)
+    console.print(table)
+    console.print("* set by the scenario")
+    mech = Table(title="mechanisms")
+    mech.add_column("mechanism")
+    mech.add_column("on")
+    mech.add_column("what it does")
+    on = sc.mechanisms.model_dump()
+    for name, doc in MECHANISMS.items():
+        mech.add_row(name, "yes" if on[name] else "[red]OFF", doc)
+    console.print(mech)
+    from spirallab.scenarios.schema import Country
+
+    cov = Table(title="country covariates (defaults; each country may set its own)")
+    for col in ("covariate", "default", "unit", "grounding"):
+        cov.add_column(col, overflow="fold")
+    for name, f in Country.model_fields.items():
+        extra = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else {}
+        if "unit" in extra:
+            cov.add_row(name, str(f.default), str(extra["unit"]), str(extra["grounding"]))
+    console.print(cov)

@@ -1,0 +1,174 @@
+"""The engine: step the mechanisms over blocks of replicates and record what happens.
+
+Reproducibility: replicates are grouped in fixed blocks of :data:`BLOCK` replicates; block ``b``
+draws all its random numbers for the whole run from its own generator seeded by ``(seed, b)``.
+Work is split between processes or chunks only along block boundaries, and every mechanism acts
+element by element (sums run over countries, never over replicates), so a seed gives
+bit-identical results whatever the number of workers or the chunk size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from spirallab.model import government, network, partners, society
+from spirallab.model.context import Context, Draws, Levers, ParamSet
+from spirallab.model.events import EventLog
+from spirallab.model.setup import LEVER_KINDS, Setup, initial_state
+from spirallab.model.state import State
+
+BLOCK = 32
+N_DRAWS = 6
+
+# What is recorded for every replicate, country and year (float32; phase and stance as codes).
+OBSERVABLES: tuple[str, ...] = (
+    "phase", "stance", "repression", "repression_political", "repression_endemic",
+    "legitimacy", "entrapment", "institutions", "habituation", "mobilisation", "fear",
+    "key_leaders", "linkage", "information", "on_agenda", "attention", "campaign",
+    "pressure_above", "pressure_below", "ratified_core", "ratified_protocols", "new_regime",
+)
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class ChunkOutput:
+    first_replicate: int
+    records: npt.NDArray[np.float32]  # (n_years, n_obs, C, R_chunk)
+    events: pd.DataFrame
+
+
+def block_draws(seed: int, block: int, n_steps: int, n_countries: int) -> npt.NDArray[np.float32]:
+    """All uniform draws of one block of replicates for a whole run."""
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
+    return rng.random((n_steps, N_DRAWS, n_countries, BLOCK), dtype=np.float32)
+
+
+def _levers(setup: Setup, yi: int, phase: npt.NDArray[np.int8], zero: npt.NDArray[np.float32]
+            ) -> Levers:
+    by_kind: dict[str, npt.NDArray[np.float32]] = {}
+    for track in setup.levers:
+        s = track.strength[yi][:, None]
+        if not s.any():
+            continue
+        if track.phases is not None:
+            s = s * np.isin(phase, track.phases)
+        prev = by_kind.get(track.kind)
+        by_kind[track.kind] = s if prev is None else np.minimum(prev + s, np.float32(1.0))
+    return Levers(**{k: by_kind.get(k, zero) for k in LEVER_KINDS}, any_active=bool(by_kind))
+
+
+def step(s: State, ctx: Context, emit: Callable[..., None]) -> State:
+    """One step of the model, in the order documented in docs/model.md (ODD, scheduling)."""
+    stance_before = s.stance
+    s = network.gather_information(s, ctx, emit)
+    s = network.allocate_attention(s, ctx)
+    s = partners.press_from_above(s, ctx)
+    s = society.mobilise(s, ctx)
+    s = government.decide(s, ctx, emit)
+    s = government.adjust_practice(s, ctx)
+    s = government.build_institutions(s, stance_before, ctx, emit)
+    return government.read_phase(s, ctx)
+
+
+def _observe(s: State, out: npt.NDArray[np.float32]) -> None:
+    for k, name in enumerate(OBSERVABLES):
+        out[k] = getattr(s, name)
+
+
+def run_chunk(setup: Setup, seed: int, first_block: int, n_replicates: int,
+              progress: Progress | None = None) -> ChunkOutput:
+    """Simulate ``n_replicates`` replicates starting at block ``first_block``."""
+    c = setup.n_countries
+    spy = setup.steps_per_year
+    n_years = len(setup.years)
+    n_steps = (n_years - 1) * spy
+    n_blocks = -(-n_replicates // BLOCK)
+    draws = np.empty((n_steps, N_DRAWS, c, n_replicates), dtype=np.float32)
+    for j in range(n_blocks):
+        lo, hi = j * BLOCK, min((j + 1) * BLOCK, n_replicates)
+        draws[..., lo:hi] = block_draws(seed, first_block + j, n_steps, c)[..., : hi - lo]
+
+    params = ParamSet(setup.params)
+    records = np.empty((n_years, len(OBSERVABLES), c, n_replicates), dtype=np.float32)
+    log = EventLog(replicate_offset=first_block * BLOCK, year=int(setup.years[0]))
+    s = initial_state(setup, n_replicates)
+    started0 = (setup.starts <= setup.years[0])[:, None]
+    s = s.replace(phase=(s.phase * started0).astype(np.int8))
+    _observe(s, records[0])
+    zero = np.zeros((c, 1), dtype=np.float32)
+    dt_full = np.float32(setup.step)
+
+    for yi in range(1, n_years):
+        year = int(setup.years[yi])
+        log.year = year
+        started = (setup.starts <= year)[:, None]
+        dt = (started * dt_full).astype(np.float32)
+        for k in range(spy):
+            t = (yi - 1) * spy + k
+            u = draws[t]
+            ctx = Context(
+                year=year - 1 + (k + 1) / spy,
+                dt=dt,
+                density=np.float32(setup.density[yi]),
+                started=started,
+                material_vulnerability=setup.material_vulnerability[yi][:, None],
+                social_vulnerability=setup.social_vulnerability[yi][:, None],
+                strategic_interest=setup.strategic_interest[yi][:, None],
+                insurgency=setup.insurgency[yi][:, None],
+                security_control=setup.security_control[:, None],
+                civil_society=setup.civil_society[:, None],
+                base_repression=setup.base_repression[:, None],
+                endemic_base=setup.endemic_base[:, None],
+                levers=_levers(setup, yi, s.phase, zero),
+                draws=Draws(phase=u[0], choice=u[1], massacre=u[2], institution=u[3],
+                            ratification=u[4], lever=u[5]),
+                params=params,
+                on=setup.switches,
+            )
+            before = s.phase
+            s = step(s, ctx, log.emit)
+            log.emit_transitions(before, s.phase)
+        _observe(s, records[yi])
+        if progress is not None:
+            progress(1)
+    return ChunkOutput(first_block * BLOCK, records, log.frame(setup.country_ids))
+
+
+def _run_chunk_args(args: tuple[Setup, int, int, int]) -> ChunkOutput:
+    return run_chunk(*args)
+
+
+def run(setup: Setup, replicates: int, seed: int, workers: int = 1,
+        chunk_replicates: int | None = None, progress: Progress | None = None
+        ) -> list[ChunkOutput]:
+    """Run all replicates, in chunks of whole blocks, serially or in worker processes."""
+    if chunk_replicates is None:
+        # Keep one chunk's draws and records near 64 MB.
+        per_rep = setup.n_countries * len(setup.years) * 4 * (len(OBSERVABLES) + N_DRAWS)
+        chunk_replicates = max(BLOCK, (64 * 2**20 // max(per_rep, 1)) // BLOCK * BLOCK)
+        if workers > 1:
+            chunk_replicates = min(chunk_replicates,
+                                   max(BLOCK, -(-replicates // (workers * BLOCK)) * BLOCK))
+    chunk_blocks = max(1, -(-chunk_replicates // BLOCK))
+    n_blocks = -(-replicates // BLOCK)
+    jobs = []
+    for b0 in range(0, n_blocks, chunk_blocks):
+        n = min(chunk_blocks * BLOCK, replicates - b0 * BLOCK)
+        jobs.append((setup, seed, b0, n))
+    n_years = len(setup.years) - 1
+    if workers <= 1 or len(jobs) == 1:
+        return [run_chunk(*job, progress=progress) for job in jobs]
+    outs: list[ChunkOutput] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for out in pool.map(_run_chunk_args, jobs):
+            outs.append(out)
+            if progress is not None:
+                progress(n_years)
+    return outs

@@ -1,0 +1,207 @@
+"""Turn a validated scenario into the arrays the engine steps over.
+
+Everything here is computed once per run: per-year covariate tables, per-year lever strengths,
+the initial state. It holds only numpy arrays and plain values so it can be sent to worker
+processes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from spirallab.model.context import Switches
+from spirallab.model.state import ACCEPTANCE, DENIAL, RHETORIC, SILENT, State
+from spirallab.model.worldtime import norm_density
+from spirallab.scenarios.schema import Country, LeverKind, Scenario, TimeVarying
+
+F32 = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class LeverTrack:
+    """One scheduled lever: strength per (year, country), optionally limited to some phases."""
+
+    kind: str
+    strength: F32  # (n_years, n_countries)
+    phases: tuple[int, ...] | None
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A scenario resolved into arrays: the engine's only input besides seeds."""
+
+    name: str
+    country_ids: list[str]
+    country_names: list[str]
+    starts: npt.NDArray[np.int64]  # (C,)
+    years: npt.NDArray[np.int64]  # recorded years, first..end
+    step: float
+    params: dict[str, float]
+    switches: Switches
+    density: npt.NDArray[np.float64]  # (n_years,)
+    material_vulnerability: F32  # (n_years, C)
+    social_vulnerability: F32
+    strategic_interest: F32
+    insurgency: F32
+    security_control: F32  # (C,)
+    civil_society: F32
+    base_repression: F32
+    endemic_base: F32
+    initial_phase: npt.NDArray[np.int8]
+    initial_mobilisation: F32
+    initial_linkage: F32
+    initial_leaders: F32
+    initial_legitimacy: F32
+    levers: tuple[LeverTrack, ...]
+
+    @property
+    def n_countries(self) -> int:
+        return len(self.country_ids)
+
+    @property
+    def steps_per_year(self) -> int:
+        return round(1.0 / self.step)
+
+
+def _track(value: TimeVarying, years: npt.NDArray[np.int64]) -> F32:
+    if isinstance(value, int | float):
+        return np.full(len(years), value, dtype=np.float32)
+    points = sorted(value)
+    out = np.full(len(years), points[0][1], dtype=np.float32)
+    for year, v in points:
+        out[years >= year] = v
+    return out
+
+
+def _spells(spells: list[tuple[int, int | None]], years: npt.NDArray[np.int64]) -> F32:
+    out = np.zeros(len(years), dtype=np.float32)
+    for a, b in spells:
+        out[(years >= a) & (years <= (b if b is not None else 10_000))] = 1.0
+    return out
+
+
+def resolve_countries(scenario: Scenario) -> list[Country]:
+    """The scenario's countries, generating the synthetic world if it asks for one."""
+    if scenario.synthetic is None:
+        return list(scenario.countries)
+    from spirallab.scenarios.synthetic import synthetic_countries
+
+    return list(scenario.countries) + synthetic_countries(scenario.synthetic)
+
+
+def build_setup(scenario: Scenario, start: int | None = None, end: int | None = None) -> Setup:
+    countries = resolve_countries(scenario)
+    first = start if start is not None else (
+        scenario.start if scenario.start is not None else min(c.start for c in countries)
+    )
+    last = end if end is not None else scenario.end
+    years = np.arange(first, last + 1, dtype=np.int64)
+    ids = [c.id for c in countries]
+
+    def stack(attr: str) -> F32:
+        return np.stack([_track(getattr(c, attr), years) for c in countries], axis=1)
+
+    def const(attr: str) -> F32:
+        return np.array([getattr(c, attr) for c in countries], dtype=np.float32)
+
+    tracks: list[LeverTrack] = []
+    for lever in scenario.levers:
+        strength = np.zeros((len(years), len(countries)), dtype=np.float32)
+        active = (years >= lever.start) & (years <= lever.end)
+        cols = [i for i, cid in enumerate(ids) if lever.targets == "all" or cid in lever.targets]
+        strength[np.ix_(active, cols)] = lever.strength
+        tracks.append(LeverTrack(lever.kind.value, strength,
+                                 tuple(lever.phases) if lever.phases else None))
+
+    switches = Switches(**scenario.mechanisms.model_dump())
+    params = scenario.parameters.model_dump()
+    return Setup(
+        name=scenario.name,
+        country_ids=ids,
+        country_names=[c.name for c in countries],
+        starts=np.array([max(c.start, first) for c in countries], dtype=np.int64),
+        years=years,
+        step=float(scenario.step),
+        params=params,
+        switches=switches,
+        density=norm_density(years, params["norm_density_floor"], enabled=switches.world_time),
+        material_vulnerability=stack("material_vulnerability"),
+        social_vulnerability=stack("social_vulnerability"),
+        strategic_interest=stack("strategic_interest"),
+        insurgency=np.stack([_spells(c.insurgency, years) for c in countries], axis=1),
+        security_control=const("security_control"),
+        civil_society=const("civil_society"),
+        base_repression=const("repression"),
+        endemic_base=const("endemic_abuse"),
+        initial_phase=np.array([c.initial_phase for c in countries], dtype=np.int8),
+        initial_mobilisation=const("mobilisation"),
+        initial_linkage=const("linkage"),
+        initial_leaders=const("key_leaders"),
+        initial_legitimacy=const("legitimacy"),
+        levers=tuple(tracks),
+    )
+
+
+LEVER_KINDS: tuple[str, ...] = tuple(k.value for k in LeverKind)
+
+
+def initial_state(setup: Setup, n_replicates: int) -> State:
+    """The state at each country's start, consistent with its initial phase."""
+    c, r = setup.n_countries, n_replicates
+    p = setup.params
+
+    def col(values: F32) -> F32:
+        return np.repeat(values[:, None], r, axis=1).astype(np.float32)
+
+    def zeros() -> F32:
+        return np.zeros((c, r), dtype=np.float32)
+
+    phase0 = setup.initial_phase[:, None]
+    stance_by_phase = np.array([SILENT, SILENT, DENIAL, RHETORIC, ACCEPTANCE, ACCEPTANCE],
+                               dtype=np.int8)
+    stance = np.repeat(stance_by_phase[setup.initial_phase][:, None], r, axis=1)
+    accepted = phase0 >= 4
+    rule_consistent = phase0 >= 5
+    on_agenda = np.repeat(phase0 >= 2, r, axis=1)
+    political = col(setup.base_repression)
+    political = np.where(phase0 == 3, political * (1 - p["cosmetic_relief"]), political)
+    political = np.where(accepted, np.float32(p["political_floor"]), political).astype(np.float32)
+    endemic = col(setup.endemic_base)
+    endemic = np.where(rule_consistent, endemic * np.float32(0.2), endemic).astype(np.float32)
+    mobilisation = col(setup.initial_mobilisation)
+    mobilisation = np.where(phase0 >= 3, np.maximum(mobilisation, 0.2), mobilisation)
+    mobilisation = np.minimum(mobilisation, setup.civil_society[:, None]).astype(np.float32)
+    information = np.where(phase0 >= 2, np.float32(p["agenda_threshold"]), 0).astype(np.float32)
+    full = np.repeat(accepted, r, axis=1)
+    return State(
+        stance=stance,
+        repression_political=political,
+        repression_endemic=endemic,
+        legitimacy=col(setup.initial_legitimacy),
+        rally=zeros(),
+        entrapment=np.where(accepted, np.float32(p["argument_threshold"]), 0).astype(np.float32)
+        * np.ones((1, r), dtype=np.float32),
+        habituation=np.where(rule_consistent, np.float32(1.0), 0).astype(np.float32)
+        * np.ones((1, r), dtype=np.float32),
+        new_regime=np.zeros((c, r), dtype=bool),
+        regime_age=np.full((c, r), 100.0, dtype=np.float32),
+        ratified_core=full.copy(),
+        ratified_protocols=np.repeat(rule_consistent, r, axis=1),
+        constitution=full.copy(),
+        complaint_mechanism=np.repeat(rule_consistent, r, axis=1),
+        trained_officials=np.repeat(rule_consistent, r, axis=1),
+        mobilisation=mobilisation,
+        fear=col(setup.base_repression * np.float32(0.5)),
+        key_leaders=col(setup.initial_leaders),
+        linkage=col(setup.initial_linkage),
+        information=information * np.ones((1, r), dtype=np.float32),
+        on_agenda=on_agenda,
+        attention=zeros(),
+        campaign=zeros(),
+        pressure_above=zeros(),
+        phase=np.repeat(setup.initial_phase[:, None], r, axis=1),
+        backslid=np.zeros((c, r), dtype=bool),
+    )

@@ -1,0 +1,101 @@
+"""The simulation state: a structure of arrays, each shaped (countries, replicates).
+
+Countries run along the first axis so that sums over countries (the network's shared attention)
+add whole rows in a fixed order: the result for a replicate never depends on how many other
+replicates share the array, which keeps runs bit-identical whatever the chunking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+F = npt.NDArray[np.float32]
+B = npt.NDArray[np.bool_]
+I8 = npt.NDArray[np.int8]
+
+# Discursive stance of the government toward the norm (001 Phases 1-4; issue 2).
+SILENT, DENIAL, RHETORIC, ARGUMENT, ACCEPTANCE = 0, 1, 2, 3, 4
+STANCE_LABELS = ("silent", "denial", "rhetorical concession", "argumentation", "acceptance")
+
+PHASE_LABELS = {
+    1: "repression",
+    2: "denial",
+    3: "tactical concessions",
+    4: "prescriptive status",
+    5: "rule-consistent behaviour",
+}
+
+
+@dataclass(frozen=True)
+class State:
+    """Everything that changes during a run. Mechanisms return a new State; none mutates one."""
+
+    # Government of the target state
+    stance: I8
+    repression_political: F  # high-profile repression of opponents (killings, disappearances)
+    repression_endemic: F  # routine low-level abuse (torture of suspects, police violence)
+    legitimacy: F
+    rally: F  # legitimacy gained from nationalist backlash, wearing off
+    entrapment: F
+    habituation: F
+    new_regime: B
+    regime_age: F
+    ratified_core: B  # ICCPR and CAT
+    ratified_protocols: B  # ICCPR-OP1 and OPCAT
+    constitution: B  # norms in constitution and law
+    complaint_mechanism: B
+    trained_officials: B
+    # Domestic society
+    mobilisation: F
+    fear: F
+    key_leaders: F
+    linkage: F
+    # Transnational advocacy network
+    information: F
+    on_agenda: B
+    attention: F
+    campaign: F
+    # International partners
+    pressure_above: F
+    # Bookkeeping
+    phase: I8
+    backslid: B
+
+    def replace(self, **changes: Any) -> State:
+        """A copy with some arrays swapped (arrays are shared, not copied)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return State(**values)
+
+    @property
+    def institutions(self) -> F:
+        """Institutionalisation index: share of the five indicators in place (001 Phase 4)."""
+        total = (
+            self.ratified_core.astype(np.float32)
+            + self.ratified_protocols
+            + self.constitution
+            + self.complaint_mechanism
+            + self.trained_officials
+        )
+        out: F = total * np.float32(0.2)
+        return out
+
+    @property
+    def repression(self) -> F:
+        """Overall repression: either kind of abuse counts (1 - both absent)."""
+        out: F = 1.0 - (1.0 - self.repression_political) * (1.0 - self.repression_endemic)
+        return out
+
+    @property
+    def pressure_below(self) -> F:
+        """Pressure from below: a mobilised society that is not paralysed by fear."""
+        out: F = self.mobilisation * (1.0 - self.fear)
+        return out
+
+
+def state_names() -> list[str]:
+    return [f.name for f in fields(State)]

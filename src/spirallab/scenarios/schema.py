@@ -1,0 +1,249 @@
+"""The scenario file format: countries, levers, mechanisms and parameter overrides.
+
+A scenario is TOML; this module is its single definition (``spirallab schema`` prints it as JSON
+Schema). Every country covariate carries a unit and a grounding like the model parameters do.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from spirallab.model.params import Parameters
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Year = Annotated[int, Field(ge=1800, le=2200)]
+# A covariate that may change over time: a constant, or [[year, value], ...] read as a step
+# function (the value holds from its year until the next entry; before the first entry the first
+# value holds).
+TimeVarying = Share | list[tuple[Year, Share]]
+
+
+def _meta(unit: str, grounding: str) -> dict[str, Any]:
+    return {"unit": unit, "grounding": grounding}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ReferenceOutcome(_Strict):
+    """A historical outcome shown beside the simulation in the report. Never read by the model."""
+
+    label: str
+    year: Year
+    year_end: Year | None = None
+    phase: Annotated[int, Field(ge=1, le=5)] = Field(
+        description="The phase the outcome is taken to mark (e.g. 4 for a transition)."
+    )
+
+
+class Country(_Strict):
+    """A target state with its society, at the start of its repressive situation."""
+
+    id: Annotated[str, Field(min_length=1, max_length=12, pattern=r"^[A-Za-z0-9_\-]+$")]
+    name: str
+    start: Year = Field(
+        description="Year the repressive situation begins; the country is simulated from then.",
+        json_schema_extra=_meta("year", "issue 2 facts; 001 Phase 1"),
+    )
+    initial_phase: Annotated[int, Field(ge=1, le=5)] = Field(
+        1, description="Phase at the start; the state is set consistently with it.",
+        json_schema_extra=_meta("phase (1-5)", "assumption: 1 unless a scenario says otherwise"),
+    )
+    repression: Share = Field(
+        0.8, description="Political (high-profile) repression at the start.",
+        json_schema_extra=_meta("share (0-1); 1 + 4x approximates PTS", "001 Phase 1"),
+    )
+    endemic_abuse: Share = Field(
+        0.5, description="Endemic, low-level abuse (e.g. routine torture of suspects).",
+        json_schema_extra=_meta("share (0-1)", "001 critical moments: endemic abuse"),
+    )
+    material_vulnerability: TimeVarying = Field(
+        0.5, description="Dependence on aid and trade with the partners.",
+        json_schema_extra=_meta("share (0-1)", "001 Phase 2: aid recipients more vulnerable"),
+    )
+    social_vulnerability: TimeVarying = Field(
+        0.5, description="Desire to belong to the community of liberal states.",
+        json_schema_extra=_meta("share (0-1)", "001 Phase 2 and Conclusions (Klotz 1995)"),
+    )
+    strategic_interest: TimeVarying = Field(
+        0.3, description="Partners' strategic interest in the government, damping their pressure.",
+        json_schema_extra=_meta("share (0-1)", "issue 2: pressure damped by strategic interests"),
+    )
+    security_control: Share = Field(
+        0.7, description="Government control over its own police and military.",
+        json_schema_extra=_meta("share (0-1)", "001 Phase 5: forces sometimes out of control"),
+    )
+    civil_society: Share = Field(
+        0.7, description="Capacity of society to organise: the ceiling on mobilisation.",
+        json_schema_extra=_meta("share (0-1)", "003 civil-society strength; assumption"),
+    )
+    mobilisation: Share = Field(
+        0.05, description="Initial strength and mobilisation of the opposition and rights movement.",
+        json_schema_extra=_meta("share (0-1)", "001 Phase 1: opposition too weak"),
+    )
+    linkage: Share = Field(
+        0.1, description="Initial links between domestic groups and the transnational network.",
+        json_schema_extra=_meta("share (0-1)", "001 Phase 1: minimal links needed"),
+    )
+    key_leaders: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(
+        2.0, description="Number of key leaders the movement depends on at the start.",
+        json_schema_extra=_meta("leaders", "001 Phase 3: a handful of key leaders"),
+    )
+    legitimacy: Share = Field(
+        0.5, description="Domestic legitimacy of the government at the start.",
+        json_schema_extra=_meta("share (0-1)", "assumption"),
+    )
+    regime: Literal[
+        "military", "one_party", "personal", "communist", "minority_rule", "monarchy",
+        "competitive_authoritarian", "democracy", "other",
+    ] = Field("other", description="Regime type (descriptive; reported, not used by mechanisms).")
+    insurgency: list[tuple[Year, Year | None]] = Field(
+        default_factory=list,
+        description="Spells of significant armed insurgency, [start, end] (end null if ongoing).",
+        json_schema_extra=_meta("years", "001 Phase 2; issue 2 facts"),
+    )
+    notes: str = Field("", description="Why the covariates have these values.")
+    reference_outcomes: list[ReferenceOutcome] = Field(
+        default_factory=list, description="Historical outcomes for the report; never scheduled."
+    )
+
+    @field_validator("insurgency")
+    @classmethod
+    def _spells_ordered(cls, v: list[tuple[int, int | None]]) -> list[tuple[int, int | None]]:
+        for a, b in v:
+            if b is not None and b < a:
+                raise ValueError(f"insurgency spell ends ({b}) before it starts ({a})")
+        return v
+
+
+class LeverKind(StrEnum):
+    """Interventions a strategist can schedule."""
+
+    aid_conditionality = "aid_conditionality"
+    naming_and_shaming = "naming_and_shaming"
+    un_mechanism = "un_mechanism"
+    bilateral_pressure = "bilateral_pressure"
+    withdraw_pressure = "withdraw_pressure"
+    fund_domestic_groups = "fund_domestic_groups"
+    imposed_crackdown = "imposed_crackdown"
+    regime_change = "regime_change"
+
+
+class Lever(_Strict):
+    """A scheduled intervention: active in years start..end inclusive, on the target countries."""
+
+    kind: LeverKind
+    targets: list[str] | Literal["all"] = "all"
+    start: Year
+    end: Year
+    strength: Share = 0.5
+    phases: list[Annotated[int, Field(ge=1, le=5)]] | None = Field(
+        None, description="Apply only while the target is in one of these phases."
+    )
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _window(self) -> Lever:
+        if self.end < self.start:
+            raise ValueError(f"lever ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+MECHANISMS: dict[str, str] = {
+    "boomerang": "Information through linkages, lobbying of partners, protective echo (001).",
+    "agenda_setting": "Hypothesis 1: enough information puts the country on the agenda.",
+    "egregious_events": "Massacres speed agenda setting (001 Phase 2).",
+    "denial": "The state first denies the norm; rally effect and repression of the movement.",
+    "vulnerability": "Hypothesis 2 depends on material and social vulnerability.",
+    "insurgency_threat": "An armed insurgency prolongs denial (001 Phase 2).",
+    "concessions": "Hypothesis 2: denial gives way to tactical concessions.",
+    "entrapment": "Rhetorical concessions entrap the state in argument (001 Phase 3).",
+    "decapitation": "Crackdowns on key leaders in tactical concessions (001 Phase 3).",
+    "backsliding": "Retreat from concessions without pressure; consolidated regimes' retreat.",
+    "prescriptive_status": "Hypothesis 3: liberalisation or regime change.",
+    "institutions": "Ratifications and domestic institutions (001 Phase 4 indicators).",
+    "pincer": "Hypothesis 4: improvement needs pressure from above AND below (off: either).",
+    "habituation": "Institutionalisation and habitualisation make compliance stick (Phase 5).",
+    "attention_fading": "Network attention follows gross violations, so it fades (Phase 5).",
+    "world_time": "Norm density rises over the decades (001 World time); off: frozen at 1980.",
+    "treaty_leverage": "Ratified treaties lower repression only through mobilised civil society.",
+}
+
+
+def _mechanisms_model() -> type[BaseModel]:
+    from pydantic import create_model
+
+    fields: dict[str, Any] = {
+        name: (bool, Field(True, description=doc)) for name, doc in MECHANISMS.items()
+    }
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        "Mechanisms", __config__=ConfigDict(extra="forbid", frozen=True), **fields
+    )
+
+
+Mechanisms = _mechanisms_model()
+
+
+class SyntheticWorld(_Strict):
+    """Generate countries at random instead of listing them (for scale and teaching)."""
+
+    n: Annotated[int, Field(ge=1, le=5000)] = 150
+    seed: Annotated[int, Field(ge=0)] = 0
+    start_min: Year = 1950
+    start_max: Year = 2000
+
+
+class Scenario(_Strict):
+    """A complete, validated scenario."""
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")]
+    description: str = ""
+    start: Year | None = Field(None, description="First simulated year (default: earliest start).")
+    end: Year = 2030
+    replicates: Annotated[int, Field(ge=1, le=10_000_000)] = 500
+    seed: Annotated[int, Field(ge=0)] = 1
+    step: Literal[1.0, 0.5, 0.25, 0.125] = Field(
+        1.0, description="Length of a simulation step in years; rates are per year."
+    )
+    mechanisms: Mechanisms = Field(default_factory=Mechanisms)  # type: ignore[valid-type]
+    parameters: Parameters = Field(default_factory=Parameters)  # type: ignore[valid-type]
+    countries: list[Country] = Field(default_factory=list)
+    synthetic: SyntheticWorld | None = None
+    levers: list[Lever] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        if not self.countries and self.synthetic is None:
+            raise ValueError("a scenario needs [[countries]] or a [synthetic] section")
+        ids = [c.id for c in self.countries]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"duplicate country ids: {', '.join(dup)}")
+        known = set(ids)
+        for i, lever in enumerate(self.levers):
+            if lever.targets != "all" and self.synthetic is None:
+                unknown = [t for t in lever.targets if t not in known]
+                if unknown:
+                    raise ValueError(
+                        f"levers[{i}].targets: unknown country {unknown[0]!r}; "
+                        f"expected one of {sorted(known)}"
+                    )
+        first = self.start or min((c.start for c in self.countries), default=self.end)
+        if self.end <= first:
+            raise ValueError(f"end {self.end} must be after the first simulated year {first}")
+        return self
+
+    @classmethod
+    def load(cls, name_or_path: str | Path) -> Scenario:
+        """Load a TOML scenario file, or a built-in scenario by name."""
+        from spirallab.scenarios.load import load_scenario
+
+        return load_scenario(name_or_path)
+
+    def mechanisms_off(self) -> list[str]:
+        return [k for k, v in self.mechanisms.model_dump().items() if not v]
