@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from spirallab.errors import InputError
@@ -53,9 +54,8 @@ def simulate(
                          found=f"{setup.years[0]}-{setup.years[-1]}")
     outs = run(setup, replicates, seed, workers=workers, chunk_replicates=chunk_replicates,
                progress=progress)
-    import numpy as np
-
-    records = np.concatenate([o.records for o in outs], axis=3)
+    records = outs[0].records if len(outs) == 1 else np.concatenate(
+        [o.records for o in outs], axis=3)
     frames = [o.events for o in outs if len(o.events)]
     events = pd.concat(frames, ignore_index=True) if frames else empty_events()
     return SimulationResult(scenario=scenario, setup=setup, seed=seed, records=records,

@@ -58,11 +58,11 @@ def run(
             done["n"] += k
             bar.update(task, completed=done["n"])
 
-        from spirallab.model.engine import BLOCK, OBSERVABLES, N_DRAWS
+        from spirallab.model.engine import BLOCK, default_chunk
 
-        per_rep = len(sc.countries or [0]) * n_years * 4 * (len(OBSERVABLES) + N_DRAWS)
-        chunk = max(BLOCK, (64 * 2**20 // max(per_rep, 1)) // BLOCK * BLOCK)
-        n_chunks = -(-n_rep // chunk) if workers == 1 else max(1, workers)
+        chunk = default_chunk(build_setup(sc, start=start, end=end))
+        n_chunks = -(-n_rep // chunk) if workers == 1 else max(1, -(-n_rep // BLOCK))
+        n_chunks = min(n_chunks, -(-n_rep // chunk)) if workers == 1 else n_chunks
         bar.update(task, total=n_chunks * n_chunks_years)
         result = simulate(sc, replicates=replicates, seed=seed, start=start, end=end,
                           workers=workers, progress=tick)

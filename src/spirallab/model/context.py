@@ -91,7 +91,8 @@ class Context:
     year: float
     dt: np.float32
     density: np.float32  # world-time norm density in [0, 1]
-    started: B  # (countries, 1): the repressive situation has begun
+    started: B  # (countries, 1): the country moves in this step (its start year has passed)
+    present: B  # (countries, 1): the country is recorded this year (start year or later)
     material_vulnerability: F  # (countries, 1)
     social_vulnerability: F
     strategic_interest: F
@@ -108,5 +109,7 @@ class Context:
 
 def hazard_to_probability(rate: npt.NDArray[np.float32], dt: np.float32) -> F:
     """Probability of at least one event in a step of ``dt`` years at a constant yearly rate."""
-    out: F = -np.expm1(-rate * dt)
+    # 1 - exp(-x) rather than expm1: float32 exp is vectorised and several times faster, and
+    # the rounding near zero is far below what a per-step probability needs.
+    out: F = np.float32(1.0) - np.exp(-rate * dt)
     return out

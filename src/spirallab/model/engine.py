@@ -108,7 +108,9 @@ def run_chunk(setup: Setup, seed: int, first_block: int, n_replicates: int,
     for yi in range(1, n_years):
         year = int(setup.years[yi])
         log.year = year
-        started = (setup.starts <= year)[:, None]
+        # A country's start year records its initial state; it moves from the next step on.
+        started = (setup.starts < year)[:, None]
+        present = (setup.starts <= year)[:, None]
         dt = (started * dt_full).astype(np.float32)
         for k in range(spy):
             t = (yi - 1) * spy + k
@@ -118,6 +120,7 @@ def run_chunk(setup: Setup, seed: int, first_block: int, n_replicates: int,
                 dt=dt,
                 density=np.float32(setup.density[yi]),
                 started=started,
+                present=present,
                 material_vulnerability=setup.material_vulnerability[yi][:, None],
                 social_vulnerability=setup.social_vulnerability[yi][:, None],
                 strategic_interest=setup.strategic_interest[yi][:, None],
@@ -145,14 +148,18 @@ def _run_chunk_args(args: tuple[Setup, int, int, int]) -> ChunkOutput:
     return run_chunk(*args)
 
 
+def default_chunk(setup: Setup) -> int:
+    """Replicates per chunk: whole blocks, keeping one chunk's draws and records near 512 MB."""
+    per_rep = setup.n_countries * len(setup.years) * 4 * (len(OBSERVABLES) + N_DRAWS)
+    return int(max(BLOCK, (512 * 2**20 // max(per_rep, 1)) // BLOCK * BLOCK))
+
+
 def run(setup: Setup, replicates: int, seed: int, workers: int = 1,
         chunk_replicates: int | None = None, progress: Progress | None = None
         ) -> list[ChunkOutput]:
     """Run all replicates, in chunks of whole blocks, serially or in worker processes."""
     if chunk_replicates is None:
-        # Keep one chunk's draws and records near 64 MB.
-        per_rep = setup.n_countries * len(setup.years) * 4 * (len(OBSERVABLES) + N_DRAWS)
-        chunk_replicates = max(BLOCK, (64 * 2**20 // max(per_rep, 1)) // BLOCK * BLOCK)
+        chunk_replicates = default_chunk(setup)
         if workers > 1:
             chunk_replicates = min(chunk_replicates,
                                    max(BLOCK, -(-replicates // (workers * BLOCK)) * BLOCK))

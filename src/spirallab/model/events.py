@@ -75,12 +75,13 @@ class EventLog:
             "replicate": cat([p["r"] for p in self._parts]) + self.replicate_offset,
             "country": np.asarray(country_ids, dtype=object)[cat([p["c"] for p in self._parts])],
             "year": np.repeat([p["year"] for p in self._parts], n),
-            "event": np.repeat([p["event"] for p in self._parts], n).astype(object),
+            "event": pd.Categorical(np.repeat([p["event"] for p in self._parts], n),
+                                    categories=list(EVENT_NAMES)),
             "from_phase": cat([np.broadcast_to(p["from"], k) for p, k in zip(self._parts, n,
                                                                             strict=True)]),
             "to_phase": cat([np.broadcast_to(p["to"], k) for p, k in zip(self._parts, n,
                                                                         strict=True)]),
-            "detail": np.repeat([p["detail"] for p in self._parts], n).astype(object),
+            "detail": pd.Categorical(np.repeat([p["detail"] for p in self._parts], n)),
         })
         for col in ("from_phase", "to_phase"):
             df[col] = df[col].astype("Int8").mask(df[col] < 0)

@@ -351,5 +351,5 @@ def read_phase(s: State, ctx: Context) -> State:
     if ctx.on.habituation:
         consistent &= s.habituation >= p.habituation_threshold
     phase = phase + consistent.astype(np.int8)
-    phase = phase * ctx.started.astype(np.int8)
+    phase = phase * ctx.present.astype(np.int8)
     return s.replace(phase=phase.astype(np.int8))
