@@ -46,17 +46,32 @@ def simulate(
     first = start if start is not None else scenario.start
     last = end if end is not None else scenario.end
     if first is not None and last <= first:
-        raise InputError("end year must be after the start year", where="--end", found=last,
-                         expected=f"a year after {first}")
+        raise InputError(
+            "end year must be after the start year",
+            where="--end",
+            found=last,
+            expected=f"a year after {first}",
+        )
     setup = build_setup(scenario, start=start, end=end)
     if len(setup.years) < 2:
-        raise InputError("the run covers less than two years", where="--start/--end",
-                         found=f"{setup.years[0]}-{setup.years[-1]}")
-    outs = run(setup, replicates, seed, workers=workers, chunk_replicates=chunk_replicates,
-               progress=progress)
-    records = outs[0].records if len(outs) == 1 else np.concatenate(
-        [o.records for o in outs], axis=3)
+        raise InputError(
+            "the run covers less than two years",
+            where="--start/--end",
+            found=f"{setup.years[0]}-{setup.years[-1]}",
+        )
+    outs = run(
+        setup,
+        replicates,
+        seed,
+        workers=workers,
+        chunk_replicates=chunk_replicates,
+        progress=progress,
+    )
+    records = (
+        outs[0].records if len(outs) == 1 else np.concatenate([o.records for o in outs], axis=3)
+    )
     frames = [o.events for o in outs if len(o.events)]
     events = pd.concat(frames, ignore_index=True) if frames else empty_events()
-    return SimulationResult(scenario=scenario, setup=setup, seed=seed, records=records,
-                            events=events)
+    return SimulationResult(
+        scenario=scenario, setup=setup, seed=seed, records=records, events=events
+    )

@@ -29,7 +29,13 @@ def test_every_covariate_is_documented() -> None:
 
 
 def test_odd_sections_present() -> None:
-    for section in ("Purpose", "Entities, state variables and scales",
-                    "Process overview and scheduling", "Design concepts", "Initialisation",
-                    "Input data", "Submodels"):
+    for section in (
+        "Purpose",
+        "Entities, state variables and scales",
+        "Process overview and scheduling",
+        "Design concepts",
+        "Initialisation",
+        "Input data",
+        "Submodels",
+    ):
         assert section in DOC

@@ -55,8 +55,10 @@ def test_reference_outcomes_are_never_read_by_the_model(book: Scenario) -> None:
     for c in d["countries"]:
         c["reference_outcomes"] = []
     blind = Scenario.model_validate(d)
-    assert np.array_equal(simulate(book, replicates=32, seed=1).records,
-                          simulate(blind, replicates=32, seed=1).records)
+    assert np.array_equal(
+        simulate(book, replicates=32, seed=1).records,
+        simulate(blind, replicates=32, seed=1).records,
+    )
 
 
 def test_countries_start_at_their_own_year(book: Scenario) -> None:
@@ -121,8 +123,15 @@ def test_half_year_steps_record_yearly() -> None:
 
 def test_lever_targets_only_named_countries(book: Scenario) -> None:
     d = book.model_dump(mode="json")
-    d["levers"] = [{"kind": "withdraw_pressure", "targets": ["CHL"], "start": 1948,
-                    "end": 2030, "strength": 1.0}]
+    d["levers"] = [
+        {
+            "kind": "withdraw_pressure",
+            "targets": ["CHL"],
+            "start": 1948,
+            "end": 2030,
+            "strength": 1.0,
+        }
+    ]
     r = simulate(Scenario.model_validate(d), replicates=32, seed=1)
     above = r.array("pressure_above")
     chl, zaf = r.country_ids.index("CHL"), r.country_ids.index("ZAF")
@@ -134,8 +143,10 @@ def test_imposed_crackdowns_are_events() -> None:
     d = load_scenario("stylised").model_dump(mode="json")
     d["levers"] = [{"kind": "imposed_crackdown", "start": 1975, "end": 1976, "strength": 1.0}]
     r = simulate(Scenario.model_validate(d), replicates=32, seed=1)
-    imposed = r.events[(r.events["event"] == "crackdown")
-                       & r.events["detail"].astype(str).str.startswith("imposed")]
+    imposed = r.events[
+        (r.events["event"] == "crackdown")
+        & r.events["detail"].astype(str).str.startswith("imposed")
+    ]
     assert set(imposed["year"]) == {1975, 1976}
     assert imposed["replicate"].nunique() == 32
 

@@ -21,8 +21,12 @@ from spirallab.scenarios.load import load_scenario
 N = 400
 
 
-def variant(sc: Scenario, mechanisms: dict[str, bool] | None = None,
-            country: dict[str, Any] | None = None, **top: Any) -> Scenario:
+def variant(
+    sc: Scenario,
+    mechanisms: dict[str, bool] | None = None,
+    country: dict[str, Any] | None = None,
+    **top: Any,
+) -> Scenario:
     """A copy of a scenario with some mechanisms, country fields or top-level keys changed."""
     d = sc.model_dump(mode="json")
     if mechanisms:
@@ -78,8 +82,9 @@ def test_p3_concessions_are_precarious(book_run: Any) -> None:
 
 
 def test_p3_twin_without_backsliding(book: Scenario) -> None:
-    rates = P.backslide_rates(simulate(variant(book, {"backsliding": False}), replicates=200,
-                                       seed=11))
+    rates = P.backslide_rates(
+        simulate(variant(book, {"backsliding": False}), replicates=200, seed=11)
+    )
     assert rates[3] == 0.0
     assert rates[3] < max(rates.values()) or max(rates.values()) == 0.0
 
@@ -88,8 +93,10 @@ def test_p3_twin_without_backsliding(book: Scenario) -> None:
 def _early_late(sc: Scenario, mechanisms: dict[str, bool] | None = None) -> tuple[float, float]:
     early = simulate(variant(sc, mechanisms, {"start": 1965}), replicates=N, seed=4)
     late = simulate(variant(sc, mechanisms, {"start": 1990}), replicates=N, seed=4)
-    return (float(np.nanmedian(P.years_to_phase(early, 4))),
-            float(np.nanmedian(P.years_to_phase(late, 4))))
+    return (
+        float(np.nanmedian(P.years_to_phase(early, 4))),
+        float(np.nanmedian(P.years_to_phase(late, 4))),
+    )
 
 
 def test_p4_world_time_speeds_later_cases(stylised: Scenario) -> None:
@@ -103,8 +110,9 @@ def test_p4_twin_without_world_time(stylised: Scenario) -> None:
 
 
 # P5 ------------------------------------------------------------------------------------------
-def _denial_years(sc: Scenario, mechanisms: dict[str, bool] | None = None,
-                  insurgency: bool = False) -> float:
+def _denial_years(
+    sc: Scenario, mechanisms: dict[str, bool] | None = None, insurgency: bool = False
+) -> float:
     country = {"insurgency": [[1970, 2000]]} if insurgency else None
     r = simulate(variant(sc, mechanisms, country), replicates=N, seed=5)
     return float(P.years_in_phase_before(r, 2, 3).mean())
@@ -135,8 +143,9 @@ def test_p6_twin_without_vulnerability(stylised: Scenario) -> None:
 
 
 # P7 ------------------------------------------------------------------------------------------
-WITHDRAW_IN_3 = [{"kind": "withdraw_pressure", "start": 1970, "end": 2030, "strength": 1.0,
-                  "phases": [3]}]
+WITHDRAW_IN_3 = [
+    {"kind": "withdraw_pressure", "start": 1970, "end": 2030, "strength": 1.0, "phases": [3]}
+]
 
 
 def _returns(sc: Scenario, mechanisms: dict[str, bool] | None, withdraw: bool) -> float:
@@ -154,12 +163,14 @@ def test_p7_twin_without_backsliding(stylised: Scenario) -> None:
 
 
 # P8 ------------------------------------------------------------------------------------------
-CRACKDOWN_IN_3 = [{"kind": "imposed_crackdown", "start": 1970, "end": 2030, "strength": 0.5,
-                   "phases": [3]}]
+CRACKDOWN_IN_3 = [
+    {"kind": "imposed_crackdown", "start": 1970, "end": 2030, "strength": 0.5, "phases": [3]}
+]
 
 
-def _decapitation(sc: Scenario, mechanisms: dict[str, bool] | None = None
-                  ) -> tuple[float, float, float]:
+def _decapitation(
+    sc: Scenario, mechanisms: dict[str, bool] | None = None
+) -> tuple[float, float, float]:
     base = simulate(variant(sc, mechanisms), replicates=N, seed=8)
     hit = simulate(variant(sc, mechanisms, levers=CRACKDOWN_IN_3), replicates=N, seed=8)
     f0, f1 = P.first_year(base, 4), P.first_year(hit, 4)
@@ -183,13 +194,20 @@ def _pincer(sc: Scenario, mechanisms: dict[str, bool] | None = None) -> dict[str
     start = {"start": 1990, "initial_phase": 4}
     runs = {
         "both": variant(sc, mechanisms, start),
-        "above only": variant(sc, mechanisms, {**start, "civil_society": 0.05,
-                                                "mobilisation": 0.02}),
-        "below only": variant(sc, mechanisms, start, levers=[
-            {"kind": "withdraw_pressure", "start": 1990, "end": 2030, "strength": 1.0}]),
+        "above only": variant(
+            sc, mechanisms, {**start, "civil_society": 0.05, "mobilisation": 0.02}
+        ),
+        "below only": variant(
+            sc,
+            mechanisms,
+            start,
+            levers=[{"kind": "withdraw_pressure", "start": 1990, "end": 2030, "strength": 1.0}],
+        ),
     }
-    return {k: float(np.mean(~np.isnan(P.first_year(simulate(s, replicates=N, seed=9), 5))))
-            for k, s in runs.items()}
+    return {
+        k: float(np.mean(~np.isnan(P.first_year(simulate(s, replicates=N, seed=9), 5))))
+        for k, s in runs.items()
+    }
 
 
 def test_p9_pincer_needs_both_jaws(stylised: Scenario) -> None:
@@ -219,8 +237,9 @@ def test_p10_twin_without_attention_fading(book: Scenario) -> None:
 
 
 # P11 -----------------------------------------------------------------------------------------
-def _ratification_effects(sc: Scenario, mechanisms: dict[str, bool] | None = None,
-                          lag: int = 5) -> dict[str, float]:
+def _ratification_effects(
+    sc: Scenario, mechanisms: dict[str, bool] | None = None, lag: int = 5
+) -> dict[str, float]:
     """Paired effect of ratifying on repression ``lag`` years later, by context at ratification.
 
     The same seed is run with ratification possible and impossible; because every run draws the
@@ -228,8 +247,13 @@ def _ratification_effects(sc: Scenario, mechanisms: dict[str, bool] | None = Non
     (common random numbers).
     """
     with_r = simulate(variant(sc, mechanisms), replicates=N, seed=12)
-    no_r = simulate(variant(sc, mechanisms, parameters={
-        "ratification_rate": 0.0, "tactical_ratification_rate": 0.0}), replicates=N, seed=12)
+    no_r = simulate(
+        variant(
+            sc, mechanisms, parameters={"ratification_rate": 0.0, "tactical_ratification_rate": 0.0}
+        ),
+        replicates=N,
+        seed=12,
+    )
     ratified = with_r.array("ratified_core")
     rep_a, rep_b = with_r.array("repression"), no_r.array("repression")
     stance = with_r.array("stance")
@@ -242,8 +266,12 @@ def _ratification_effects(sc: Scenario, mechanisms: dict[str, bool] | None = Non
     st, m = stance[t - 1, c, r], mob[t - 1, c, r]
     empty = (st == 1) | ((st == 0) & (m < 0.15))
     mobilised = (st >= 2) & (m >= 0.35)
-    return {"empty": float(effect[empty].mean()), "n_empty": int(empty.sum()),
-            "mobilised": float(effect[mobilised].mean()), "n_mobilised": int(mobilised.sum())}
+    return {
+        "empty": float(effect[empty].mean()),
+        "n_empty": int(empty.sum()),
+        "mobilised": float(effect[mobilised].mean()),
+        "n_mobilised": int(mobilised.sum()),
+    }
 
 
 def test_p11_empty_promises(stylised: Scenario) -> None:
@@ -268,12 +296,26 @@ def test_p12_convergence_in_world_time(book_run: Any) -> None:
 
 def test_p12_twin_without_world_time(book: Scenario) -> None:
     conv = P.convergence(simulate(variant(book, {"world_time": False}), replicates=200, seed=11))
-    assert not (1984 <= conv["median_year"] <= 1996 and
-                conv["spread_reached"] < conv["spread_starts"])
+    assert not (
+        1984 <= conv["median_year"] <= 1996 and conv["spread_reached"] < conv["spread_starts"]
+    )
 
 
 def test_observables_cover_the_entities() -> None:
-    for name in ("repression_political", "repression_endemic", "entrapment", "institutions",
-                 "legitimacy", "mobilisation", "fear", "key_leaders", "linkage", "information",
-                 "attention", "campaign", "pressure_above", "pressure_below"):
+    for name in (
+        "repression_political",
+        "repression_endemic",
+        "entrapment",
+        "institutions",
+        "legitimacy",
+        "mobilisation",
+        "fear",
+        "key_leaders",
+        "linkage",
+        "information",
+        "attention",
+        "campaign",
+        "pressure_above",
+        "pressure_below",
+    ):
         assert name in OBSERVABLES

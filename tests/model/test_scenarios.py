@@ -31,8 +31,9 @@ def write(tmp_path: Path, text: str, name: str = "s.toml") -> Path:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "spirallab.cli", *args], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "spirallab.cli", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_builtins_load() -> None:
@@ -45,8 +46,18 @@ def test_builtins_load() -> None:
 def test_book_scenario_has_the_eleven() -> None:
     sc = load_scenario("book-eleven")
     assert {c.name for c in sc.countries} == {
-        "Chile", "Guatemala", "Kenya", "Uganda", "South Africa", "Tunisia", "Morocco",
-        "Indonesia", "Philippines", "Poland", "Czechoslovakia"}
+        "Chile",
+        "Guatemala",
+        "Kenya",
+        "Uganda",
+        "South Africa",
+        "Tunisia",
+        "Morocco",
+        "Indonesia",
+        "Philippines",
+        "Poland",
+        "Czechoslovakia",
+    }
     assert all(c.notes for c in sc.countries)
     assert all(c.reference_outcomes for c in sc.countries)
 
@@ -60,22 +71,37 @@ def test_every_parameter_has_unit_and_grounding() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (GOOD.replace('start = 1980', 'start = 1980\nbogus = 1'),
-         "countries[0].bogus: unknown key (found 1); expected one of: id, name, start"),
-        (GOOD.replace('start = 1980', 'start = "soon"'),
-         "countries[0].start: Input should be a valid integer"),
-        (GOOD.replace('start = 1980', 'start = 1980\nrepression = 1.7'),
-         "countries[0].repression: Input should be less than or equal to 1 (found 1.7); "
-         "expected a number from 0.0 to 1.0"),
-        (GOOD + "[parameters]\nattention_capacity = 0\n",
-         "parameters.attention_capacity: Input should be greater than or equal to 0.1 (found 0)"
-         "; expected a number from 0.1 to 200.0 (country-campaigns)"),
-        (GOOD + "[mechanisms]\nmagic = false\n",
-         "mechanisms.magic: unknown key (found False); expected one of: boomerang"),
-        (GOOD + '[[levers]]\nkind = "sanctions"\nstart = 1981\nend = 1990\n',
-         "levers[0].kind: Input should be 'aid_conditionality'"),
-        (GOOD + '[[levers]]\nkind = "bilateral_pressure"\ntargets = ["ZZZ"]\nstart = 1981\n'
-                'end = 1990\n', "levers[0].targets: unknown country 'ZZZ'"),
+        (
+            GOOD.replace("start = 1980", "start = 1980\nbogus = 1"),
+            "countries[0].bogus: unknown key (found 1); expected one of: id, name, start",
+        ),
+        (
+            GOOD.replace("start = 1980", 'start = "soon"'),
+            "countries[0].start: Input should be a valid integer",
+        ),
+        (
+            GOOD.replace("start = 1980", "start = 1980\nrepression = 1.7"),
+            "countries[0].repression: Input should be less than or equal to 1 (found 1.7); "
+            "expected a number from 0.0 to 1.0",
+        ),
+        (
+            GOOD + "[parameters]\nattention_capacity = 0\n",
+            "parameters.attention_capacity: Input should be greater than or equal to 0.1 (found 0)"
+            "; expected a number from 0.1 to 200.0 (country-campaigns)",
+        ),
+        (
+            GOOD + "[mechanisms]\nmagic = false\n",
+            "mechanisms.magic: unknown key (found False); expected one of: boomerang",
+        ),
+        (
+            GOOD + '[[levers]]\nkind = "sanctions"\nstart = 1981\nend = 1990\n',
+            "levers[0].kind: Input should be 'aid_conditionality'",
+        ),
+        (
+            GOOD + '[[levers]]\nkind = "bilateral_pressure"\ntargets = ["ZZZ"]\nstart = 1981\n'
+            "end = 1990\n",
+            "levers[0].targets: unknown country 'ZZZ'",
+        ),
         ('name = "x"\n', "a scenario needs [[countries]] or a [synthetic] section"),
     ],
 )
@@ -99,16 +125,19 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_unknown_builtin_name() -> None:
-    with pytest.raises(InputError, match="no scenario named 'atlantis'; expected .*book-eleven"):
+    with pytest.raises(InputError, match=r"no scenario named 'atlantis'; expected .*book-eleven"):
         load_scenario("atlantis")
 
 
 def test_cli_bad_scenario_exit_code_and_no_traceback(tmp_path: Path) -> None:
-    path = write(tmp_path, GOOD.replace('start = 1980', 'start = 1980\nrepression = 2'))
+    path = write(tmp_path, GOOD.replace("start = 1980", "start = 1980\nrepression = 2"))
     res = cli("run", str(path), "--out", str(tmp_path / "out"))
     assert res.returncode == 2
     assert "Traceback" not in res.stderr
-    assert "countries[0].repression" in res.stderr and "expected a number from 0.0 to 1.0" in res.stderr
+    assert (
+        "countries[0].repression" in res.stderr
+        and "expected a number from 0.0 to 1.0" in res.stderr
+    )
     assert not (tmp_path / "out").exists()
 
 
@@ -129,9 +158,13 @@ def test_cli_schema_is_json_schema() -> None:
 
 
 def test_cli_explain_lists_every_parameter() -> None:
-    res = subprocess.run([sys.executable, "-m", "spirallab.cli", "explain", "stylised"],
-                         capture_output=True, text=True, env={"COLUMNS": "250", "PATH": ""},
-                         timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-m", "spirallab.cli", "explain", "stylised"],
+        capture_output=True,
+        text=True,
+        env={"COLUMNS": "250", "PATH": ""},
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
     for p in PARAMETERS:
         assert p.name in res.stdout

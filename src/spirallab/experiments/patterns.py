@@ -24,8 +24,9 @@ def _series(result: SimulationResult, name: str) -> npt.NDArray[np.float32]:
     return a.reshape(a.shape[0], -1)
 
 
-def years_in_phase_before(result: SimulationResult, phase: int, reached: int
-                          ) -> npt.NDArray[np.float64]:
+def years_in_phase_before(
+    result: SimulationResult, phase: int, reached: int
+) -> npt.NDArray[np.float64]:
     """Years spent in ``phase`` before first reaching ``reached``, for units that reach it."""
     ph = _phases(result)
     first = np.where((ph >= reached).any(axis=0), (ph >= reached).argmax(axis=0), -1)
@@ -98,8 +99,7 @@ def mean_by_phase(result: SimulationResult, name: str) -> dict[int, float]:
     """Mean of an observable over unit-years in each phase."""
     ph = _phases(result)
     x = _series(result, name)
-    return {k: float(x[ph == k].mean()) if (ph == k).any() else float("nan")
-            for k in range(1, 6)}
+    return {k: float(x[ph == k].mean()) if (ph == k).any() else float("nan") for k in range(1, 6)}
 
 
 def attention_endemic_only(result: SimulationResult, gross: float = 0.2) -> float:

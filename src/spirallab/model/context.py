@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from spirallab.model.state import B, F
 
@@ -89,7 +88,7 @@ class Context:
     """Everything exogenous for one step."""
 
     year: float
-    dt: np.float32
+    dt: F  # (countries, 1): step length in years, 0 for countries not yet started
     density: np.float32  # world-time norm density in [0, 1]
     started: B  # (countries, 1): the country moves in this step (its start year has passed)
     present: B  # (countries, 1): the country is recorded this year (start year or later)
@@ -107,7 +106,7 @@ class Context:
     on: Switches
 
 
-def hazard_to_probability(rate: npt.NDArray[np.float32], dt: np.float32) -> F:
+def hazard_to_probability(rate: F, dt: F) -> F:
     """Probability of at least one event in a step of ``dt`` years at a constant yearly rate."""
     # 1 - exp(-x) rather than expm1: float32 exp is vectorised and several times faster, and
     # the rounding near zero is far below what a per-step probability needs.

@@ -28,10 +28,28 @@ N_DRAWS = 6
 
 # What is recorded for every replicate, country and year (float32; phase and stance as codes).
 OBSERVABLES: tuple[str, ...] = (
-    "phase", "stance", "repression", "repression_political", "repression_endemic",
-    "legitimacy", "entrapment", "institutions", "habituation", "mobilisation", "fear",
-    "key_leaders", "linkage", "information", "on_agenda", "attention", "campaign",
-    "pressure_above", "pressure_below", "ratified_core", "ratified_protocols", "new_regime",
+    "phase",
+    "stance",
+    "repression",
+    "repression_political",
+    "repression_endemic",
+    "legitimacy",
+    "entrapment",
+    "institutions",
+    "habituation",
+    "mobilisation",
+    "fear",
+    "key_leaders",
+    "linkage",
+    "information",
+    "on_agenda",
+    "attention",
+    "campaign",
+    "pressure_above",
+    "pressure_below",
+    "ratified_core",
+    "ratified_protocols",
+    "new_regime",
 )
 
 Progress = Callable[[int], None]
@@ -50,8 +68,9 @@ def block_draws(seed: int, block: int, n_steps: int, n_countries: int) -> npt.ND
     return rng.random((n_steps, N_DRAWS, n_countries, BLOCK), dtype=np.float32)
 
 
-def _levers(setup: Setup, yi: int, phase: npt.NDArray[np.int8], zero: npt.NDArray[np.float32]
-            ) -> Levers:
+def _levers(
+    setup: Setup, yi: int, phase: npt.NDArray[np.int8], zero: npt.NDArray[np.float32]
+) -> Levers:
     by_kind: dict[str, npt.NDArray[np.float32]] = {}
     for track in setup.levers:
         s = track.strength[yi][:, None]
@@ -82,8 +101,9 @@ def _observe(s: State, out: npt.NDArray[np.float32]) -> None:
         out[k] = getattr(s, name)
 
 
-def run_chunk(setup: Setup, seed: int, first_block: int, n_replicates: int,
-              progress: Progress | None = None) -> ChunkOutput:
+def run_chunk(
+    setup: Setup, seed: int, first_block: int, n_replicates: int, progress: Progress | None = None
+) -> ChunkOutput:
     """Simulate ``n_replicates`` replicates starting at block ``first_block``."""
     c = setup.n_countries
     spy = setup.steps_per_year
@@ -130,8 +150,14 @@ def run_chunk(setup: Setup, seed: int, first_block: int, n_replicates: int,
                 base_repression=setup.base_repression[:, None],
                 endemic_base=setup.endemic_base[:, None],
                 levers=_levers(setup, yi, s.phase, zero),
-                draws=Draws(phase=u[0], choice=u[1], massacre=u[2], institution=u[3],
-                            ratification=u[4], lever=u[5]),
+                draws=Draws(
+                    phase=u[0],
+                    choice=u[1],
+                    massacre=u[2],
+                    institution=u[3],
+                    ratification=u[4],
+                    lever=u[5],
+                ),
                 params=params,
                 on=setup.switches,
             )
@@ -154,15 +180,21 @@ def default_chunk(setup: Setup) -> int:
     return int(max(BLOCK, (512 * 2**20 // max(per_rep, 1)) // BLOCK * BLOCK))
 
 
-def run(setup: Setup, replicates: int, seed: int, workers: int = 1,
-        chunk_replicates: int | None = None, progress: Progress | None = None
-        ) -> list[ChunkOutput]:
+def run(
+    setup: Setup,
+    replicates: int,
+    seed: int,
+    workers: int = 1,
+    chunk_replicates: int | None = None,
+    progress: Progress | None = None,
+) -> list[ChunkOutput]:
     """Run all replicates, in chunks of whole blocks, serially or in worker processes."""
     if chunk_replicates is None:
         chunk_replicates = default_chunk(setup)
         if workers > 1:
-            chunk_replicates = min(chunk_replicates,
-                                   max(BLOCK, -(-replicates // (workers * BLOCK)) * BLOCK))
+            chunk_replicates = min(
+                chunk_replicates, max(BLOCK, -(-replicates // (workers * BLOCK)) * BLOCK)
+            )
     chunk_blocks = max(1, -(-chunk_replicates // BLOCK))
     n_blocks = -(-replicates // BLOCK)
     jobs = []

@@ -48,8 +48,17 @@ class EventLog:
     def emit(self, name: str, mask: B, detail: str = "") -> None:
         if mask.any():
             c, r = np.nonzero(mask)
-            self._parts.append({"year": self.year, "c": c, "r": r, "event": name,
-                                "detail": detail, "from": -1, "to": -1})
+            self._parts.append(
+                {
+                    "year": self.year,
+                    "c": c,
+                    "r": r,
+                    "event": name,
+                    "detail": detail,
+                    "from": -1,
+                    "to": -1,
+                }
+            )
 
     def emit_transitions(self, old: npt.NDArray[np.int8], new: npt.NDArray[np.int8]) -> None:
         changed = (old != new) & (old > 0)
@@ -57,13 +66,30 @@ class EventLog:
             return
         c, r = np.nonzero(changed)
         f, t = old[c, r].astype(np.int64), new[c, r].astype(np.int64)
-        self._parts.append({"year": self.year, "c": c, "r": r, "event": "transition",
-                            "detail": "", "from": f, "to": t})
+        self._parts.append(
+            {
+                "year": self.year,
+                "c": c,
+                "r": r,
+                "event": "transition",
+                "detail": "",
+                "from": f,
+                "to": t,
+            }
+        )
         down = t < f
         if down.any():
-            self._parts.append({"year": self.year, "c": c[down], "r": r[down],
-                                "event": "backslide", "detail": "", "from": f[down],
-                                "to": t[down]})
+            self._parts.append(
+                {
+                    "year": self.year,
+                    "c": c[down],
+                    "r": r[down],
+                    "event": "backslide",
+                    "detail": "",
+                    "from": f[down],
+                    "to": t[down],
+                }
+            )
 
     def frame(self, country_ids: list[str]) -> pd.DataFrame:
         """All events as a tidy frame sorted by replicate, year, country and event."""
@@ -71,28 +97,41 @@ class EventLog:
             return empty_events()
         n = [len(p["c"]) for p in self._parts]
         cat = np.concatenate
-        df = pd.DataFrame({
-            "replicate": cat([p["r"] for p in self._parts]) + self.replicate_offset,
-            "country": np.asarray(country_ids, dtype=object)[cat([p["c"] for p in self._parts])],
-            "year": np.repeat([p["year"] for p in self._parts], n),
-            "event": pd.Categorical(np.repeat([p["event"] for p in self._parts], n),
-                                    categories=list(EVENT_NAMES)),
-            "from_phase": cat([np.broadcast_to(p["from"], k) for p, k in zip(self._parts, n,
-                                                                            strict=True)]),
-            "to_phase": cat([np.broadcast_to(p["to"], k) for p, k in zip(self._parts, n,
-                                                                        strict=True)]),
-            "detail": pd.Categorical(np.repeat([p["detail"] for p in self._parts], n)),
-        })
+        df = pd.DataFrame(
+            {
+                "replicate": cat([p["r"] for p in self._parts]) + self.replicate_offset,
+                "country": np.asarray(country_ids, dtype=object)[
+                    cat([p["c"] for p in self._parts])
+                ],
+                "year": np.repeat([p["year"] for p in self._parts], n),
+                "event": pd.Categorical(
+                    np.repeat([p["event"] for p in self._parts], n), categories=list(EVENT_NAMES)
+                ),
+                "from_phase": cat(
+                    [np.broadcast_to(p["from"], k) for p, k in zip(self._parts, n, strict=True)]
+                ),
+                "to_phase": cat(
+                    [np.broadcast_to(p["to"], k) for p, k in zip(self._parts, n, strict=True)]
+                ),
+                "detail": pd.Categorical(np.repeat([p["detail"] for p in self._parts], n)),
+            }
+        )
         for col in ("from_phase", "to_phase"):
             df[col] = df[col].astype("Int8").mask(df[col] < 0)
-        return df.sort_values(["replicate", "year", "country", "event"], kind="stable",
-                              ignore_index=True)
+        return df.sort_values(
+            ["replicate", "year", "country", "event"], kind="stable", ignore_index=True
+        )
 
 
 def empty_events() -> pd.DataFrame:
-    return pd.DataFrame({
-        "replicate": pd.Series(dtype="int64"), "country": pd.Series(dtype="object"),
-        "year": pd.Series(dtype="int64"), "event": pd.Series(dtype="object"),
-        "from_phase": pd.Series(dtype="Int8"), "to_phase": pd.Series(dtype="Int8"),
-        "detail": pd.Series(dtype="object"),
-    })
+    return pd.DataFrame(
+        {
+            "replicate": pd.Series(dtype="int64"),
+            "country": pd.Series(dtype="object"),
+            "year": pd.Series(dtype="int64"),
+            "event": pd.Series(dtype="object"),
+            "from_phase": pd.Series(dtype="Int8"),
+            "to_phase": pd.Series(dtype="Int8"),
+            "detail": pd.Series(dtype="object"),
+        }
+    )

@@ -60,13 +60,14 @@ def crack_down(s: State, ctx: Context, hit: B) -> State:
     """
     p = ctx.params
     h = hit.astype(np.float32)
-    mobilisation, leaders = s.mobilisation, s.key_leaders
+    mobilisation: F = s.mobilisation
+    leaders: F = s.key_leaders
     if ctx.on.decapitation:
         concentration = ONE / (ONE + s.key_leaders / p.leader_half)
         mobilisation = mobilisation * (ONE - h * p.crackdown_severity * concentration)
         leaders = leaders * (ONE - h * p.crackdown_severity)
         # The resulting fear paralyses the movement (001 "Phase 3").
-        fear = s.fear + h * (np.maximum(s.fear, p.crackdown_severity) - s.fear)
+        fear: F = s.fear + h * (np.maximum(s.fear, p.crackdown_severity) - s.fear)
     else:
         fear = s.fear
     return s.replace(
@@ -112,7 +113,8 @@ def decide(s: State, ctx: Context, emit: Emit) -> State:
     back = p.backslide_rate * hold * (ONE - mobilised) if on.backsliding else ZERO * hold
     if on.prescriptive_status:
         pres = (
-            p.prescriptive_rate * mobilised
+            p.prescriptive_rate
+            * mobilised
             * (np.float32(0.3) + np.float32(0.7) * s.linkage)
             * (np.float32(0.3) + np.float32(0.7) * s.entrapment)
         )
@@ -227,7 +229,8 @@ def apply_shocks(s: State, ctx: Context, emit: Emit) -> State:
             legitimacy=np.where(shock, p.regime_change_legitimacy, new.legitimacy),
             entrapment=new.entrapment * ~repressive,
             repression_political=np.where(
-                repressive, np.maximum(new.repression_political, ctx.base_repression),
+                repressive,
+                np.maximum(new.repression_political, ctx.base_repression),
                 new.repression_political,
             ),
         )
@@ -250,7 +253,9 @@ def adjust_practice(s: State, ctx: Context) -> State:
     target = ctx.base_repression + hunt
     target = target - conceding * (p.cosmetic_relief * ctx.base_repression + np.float32(0.5) * hunt)
     target = target + accepting * (p.political_floor - target)
-    political = s.repression_political + dt * p.repression_adjust * (target - s.repression_political)
+    political = s.repression_political + dt * p.repression_adjust * (
+        target - s.repression_political
+    )
 
     above = s.pressure_above / (p.pressure_half + s.pressure_above)
     below_raw = s.pressure_below
@@ -265,7 +270,8 @@ def adjust_practice(s: State, ctx: Context) -> State:
     below = below_raw / (p.pressure_half + below_raw)
     push = above * below if on.pincer else np.maximum(above, below)
     control = np.minimum(
-        np.float32(0.3) + np.float32(0.7) * ctx.security_control
+        np.float32(0.3)
+        + np.float32(0.7) * ctx.security_control
         + np.float32(0.2) * s.trained_officials,
         ONE,
     )
@@ -303,7 +309,8 @@ def build_institutions(s: State, stance_before: np.ndarray, ctx: Context, emit: 
     # Treaties have their own draw: core conventions first, then the optional protocols, so
     # they never compete with domestic institutions for one draw (clean paired comparisons).
     core = (
-        dens * (p.ratification_rate * acc + p.tactical_ratification_rate * (~acc & s.on_agenda))
+        dens
+        * (p.ratification_rate * acc + p.tactical_ratification_rate * (~acc & s.on_agenda))
         * ~s.ratified_core
     )
     prot = dens * p.protocol_rate * (acc & s.ratified_core & ~s.ratified_protocols)

@@ -16,13 +16,15 @@ from spirallab.model.state import ARGUMENT, RHETORIC, F, State
 
 
 def gather_information(s: State, ctx: Context, emit: Emit) -> State:
-    """Boomerang, first leg, and hypothesis 1: information flows out; enough of it sets the agenda."""
+    """Boomerang, first leg, and hypothesis 1: information flows out; enough sets the agenda."""
     p, on, dt = ctx.params, ctx.on, ctx.dt
     choke = 1.0 - p.information_choke * s.repression_political
     inflow = p.monitoring_rate * ctx.density + p.un_information_gain * ctx.levers.un_mechanism
     if on.boomerang:
         inflow = inflow + p.information_rate * s.linkage * choke
-    info = s.information + dt * (inflow * (1.0 - s.information) - p.information_decay * s.information)
+    info = s.information + dt * (
+        inflow * (1.0 - s.information) - p.information_decay * s.information
+    )
 
     if on.egregious_events:
         rate = p.massacre_rate * s.repression_political * s.repression_political

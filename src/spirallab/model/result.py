@@ -67,14 +67,16 @@ class SimulationResult:
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy results: one row per replicate, country and year from the country's start."""
-        n_y, _, n_c, n_r = self.records.shape
+        n_r = self.records.shape[3]
         yi, ci = np.nonzero(self.active())
         cols: dict[str, Any] = {
             "replicate": np.tile(np.arange(n_r, dtype=np.int32), len(yi)),
-            "country": pd.Categorical.from_codes(np.repeat(ci, n_r),
-                                                 categories=self.setup.country_ids),
-            "country_name": pd.Categorical.from_codes(np.repeat(ci, n_r),
-                                                      categories=self.setup.country_names),
+            "country": pd.Categorical.from_codes(
+                np.repeat(ci, n_r), categories=self.setup.country_ids
+            ),
+            "country_name": pd.Categorical.from_codes(
+                np.repeat(ci, n_r), categories=self.setup.country_names
+            ),
             "year": np.repeat(self.years[yi], n_r).astype(np.int32),
         }
         for k, name in enumerate(OBSERVABLES):
@@ -110,7 +112,7 @@ class SimulationResult:
         """(countries, replicates): the phase fell at least once."""
         ph = self.phases.astype(np.int16)
         drops = (np.diff(ph, axis=0) < 0) & (ph[1:] > 0) & (ph[:-1] > 0)
-        out: npt.NDArray[np.bool_] = drops.any(axis=0)
+        out: npt.NDArray[np.bool_] = np.asarray(drops.any(axis=0))
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -149,17 +151,24 @@ class SimulationResult:
     def reference_outcomes(self) -> pd.DataFrame:
         """Historical outcomes listed in the scenario (for comparison only)."""
         rows = [
-            {"country": c.id, "label": o.label, "year": o.year, "year_end": o.year_end,
-             "phase": o.phase}
-            for c in self.scenario.countries for o in c.reference_outcomes
+            {
+                "country": c.id,
+                "label": o.label,
+                "year": o.year,
+                "year_end": o.year_end,
+                "phase": o.phase,
+            }
+            for c in self.scenario.countries
+            for o in c.reference_outcomes
         ]
         df = pd.DataFrame(rows, columns=["country", "label", "year", "year_end", "phase"])
         df["year_end"] = df["year_end"].astype("Int64")
         return df
 
     # --- writing ---------------------------------------------------------------------------
-    def save(self, out_dir: Path, report: bool = True,
-             progress: Callable[[str], None] | None = None) -> dict[str, Path]:
+    def save(
+        self, out_dir: Path, report: bool = True, progress: Callable[[str], None] | None = None
+    ) -> dict[str, Path]:
         """Write results.parquet, events.parquet, summary.json and report.html atomically."""
         out_dir.mkdir(parents=True, exist_ok=True)
         frame = self.to_frame()
@@ -171,8 +180,10 @@ class SimulationResult:
         }
         atomic_write(paths["results"], lambda p: frame.to_parquet(p, index=False))
         atomic_write(paths["events"], lambda p: self.events.to_parquet(p, index=False))
-        atomic_write(paths["summary"],
-                     lambda p: p.write_text(json.dumps(summary, indent=2), encoding="utf-8"))
+        atomic_write(
+            paths["summary"],
+            lambda p: p.write_text(json.dumps(summary, indent=2), encoding="utf-8"),
+        )
         if report:
             if progress:
                 progress("report")

@@ -94,8 +94,10 @@ def resolve_countries(scenario: Scenario) -> list[Country]:
 
 def build_setup(scenario: Scenario, start: int | None = None, end: int | None = None) -> Setup:
     countries = resolve_countries(scenario)
-    first = start if start is not None else (
-        scenario.start if scenario.start is not None else min(c.start for c in countries)
+    first = (
+        start
+        if start is not None
+        else (scenario.start if scenario.start is not None else min(c.start for c in countries))
     )
     last = end if end is not None else scenario.end
     years = np.arange(first, last + 1, dtype=np.int64)
@@ -112,9 +114,10 @@ def build_setup(scenario: Scenario, start: int | None = None, end: int | None = 
         strength = np.zeros((len(years), len(countries)), dtype=np.float32)
         active = (years >= lever.start) & (years <= lever.end)
         cols = [i for i, cid in enumerate(ids) if lever.targets == "all" or cid in lever.targets]
-        strength[np.ix_(active, cols)] = lever.strength
-        tracks.append(LeverTrack(lever.kind.value, strength,
-                                 tuple(lever.phases) if lever.phases else None))
+        strength[np.ix_(active, np.array(cols, dtype=np.intp))] = lever.strength
+        tracks.append(
+            LeverTrack(lever.kind.value, strength, tuple(lever.phases) if lever.phases else None)
+        )
 
     switches = Switches(**scenario.mechanisms.model_dump())
     params = scenario.parameters.model_dump()
@@ -160,8 +163,9 @@ def initial_state(setup: Setup, n_replicates: int) -> State:
         return np.zeros((c, r), dtype=np.float32)
 
     phase0 = setup.initial_phase[:, None]
-    stance_by_phase = np.array([SILENT, SILENT, DENIAL, RHETORIC, ACCEPTANCE, ACCEPTANCE],
-                               dtype=np.int8)
+    stance_by_phase = np.array(
+        [SILENT, SILENT, DENIAL, RHETORIC, ACCEPTANCE, ACCEPTANCE], dtype=np.int8
+    )
     stance = np.repeat(stance_by_phase[setup.initial_phase][:, None], r, axis=1)
     accepted = phase0 >= 4
     rule_consistent = phase0 >= 5

@@ -11,15 +11,15 @@ from __future__ import annotations
 import numpy as np
 
 from spirallab.model.context import Context
-from spirallab.model.state import RHETORIC, State
+from spirallab.model.state import RHETORIC, F, State
 
 
 def mobilise(s: State, ctx: Context) -> State:
     """Grow or erode the movement, its fear, its leadership and its links abroad."""
     p, on, dt, lv = ctx.params, ctx.on, ctx.dt, ctx.levers
     one = np.float32(1.0)
-    protection = p.un_protection * lv.un_mechanism
-    echo = one
+    protection: F = p.un_protection * lv.un_mechanism
+    echo: F | np.float32 = one
     if on.boomerang:
         reach = s.attention * s.linkage
         protection = protection + p.protection_strength * reach
@@ -30,7 +30,9 @@ def mobilise(s: State, ctx: Context) -> State:
 
     growth = p.mobilisation_rate * space * (one - s.fear) * echo * funding
     room = np.maximum(ctx.civil_society - s.mobilisation, np.float32(0.0))
-    mobilisation = s.mobilisation + dt * (growth * room - p.repression_toll * effective * s.mobilisation)
+    mobilisation = s.mobilisation + dt * (
+        growth * room - p.repression_toll * effective * s.mobilisation
+    )
     mobilisation = np.minimum(np.maximum(mobilisation, np.float32(0.0)), ctx.civil_society)
 
     emboldened = one - p.courage * (s.stance >= RHETORIC)

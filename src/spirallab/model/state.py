@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-F = npt.NDArray[np.float32]
+# Float arrays are float32 at run time; typed loosely so numpy scalar promotion type-checks.
+F = npt.NDArray[np.floating[Any]]
 B = npt.NDArray[np.bool_]
 I8 = npt.NDArray[np.int8]
 

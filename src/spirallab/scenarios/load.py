@@ -31,13 +31,18 @@ def resolve(name_or_path: str | Path) -> Path:
     path = Path(name_or_path)
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():
-            raise InputError("scenario file not found", file=path,
-                             expected=f"a TOML file or a built-in name ({', '.join(builtin_names())})")
+            raise InputError(
+                "scenario file not found",
+                file=path,
+                expected=f"a TOML file or a built-in name ({', '.join(builtin_names())})",
+            )
         return path
     if str(name_or_path) in builtin_names():
         return builtin_path(str(name_or_path))
-    raise InputError(f"no scenario named {str(name_or_path)!r}",
-                     expected=f"a .toml path or one of: {', '.join(builtin_names())}")
+    raise InputError(
+        f"no scenario named {str(name_or_path)!r}",
+        expected=f"a .toml path or one of: {', '.join(builtin_names())}",
+    )
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
@@ -58,13 +63,16 @@ def parse_scenario(data: dict[str, Any], source: str | Path = "<scenario>") -> S
         return Scenario.model_validate(data)
     except ValidationError as exc:
         # Of a union's alternatives, report the one that got deepest into the value.
-        errors = [dict(e, loc=_clean(e["loc"])) for e in exc.errors()]
+        errors: list[dict[str, Any]] = [dict(e, loc=_clean(e["loc"])) for e in exc.errors()]
         err = max(errors, key=lambda e: len(e["loc"]))
         found = err.get("input")
         if err["type"] == "missing" or isinstance(found, dict):
             found = None
         raise InputError(
-            _problem(err), file=source, where=_key_path(err["loc"]), found=found,
+            _problem(err),
+            file=source,
+            where=_key_path(err["loc"]),
+            found=found,
             expected=_expected(err, data),
         ) from None
 
@@ -127,9 +135,16 @@ def _expected(err: Any, data: dict[str, Any]) -> str | None:
     loc = tuple(err["loc"])
     if kind == "extra_forbidden":
         owner, _ = _model_at(loc[:-1]) if len(loc) > 1 else (Scenario, None)
-        parent = _inner_model(owner.model_fields[loc[-2]].annotation) if (
-            owner is not None and len(loc) > 1 and isinstance(loc[-2], str)
-            and loc[-2] in owner.model_fields) else owner
+        parent = (
+            _inner_model(owner.model_fields[loc[-2]].annotation)
+            if (
+                owner is not None
+                and len(loc) > 1
+                and isinstance(loc[-2], str)
+                and loc[-2] in owner.model_fields
+            )
+            else owner
+        )
         if len(loc) > 1 and isinstance(loc[-2], int):
             owner2, key2 = _model_at(loc[:-2])
             if owner2 is not None and key2 is not None:
@@ -143,12 +158,19 @@ def _expected(err: Any, data: dict[str, Any]) -> str | None:
     info = owner.model_fields[key]
     lo = next((m.ge for m in info.metadata if isinstance(m, Ge)), None)
     hi = next((m.le for m in info.metadata if isinstance(m, Le)), None)
-    unit = (info.json_schema_extra or {}).get("unit") if isinstance(info.json_schema_extra, dict) else None
+    unit = (
+        (info.json_schema_extra or {}).get("unit")
+        if isinstance(info.json_schema_extra, dict)
+        else None
+    )
     if lo is None and hi is None:
         lo, hi = _bounds_from_annotation(info.annotation)
     if lo is not None or hi is not None:
-        rng = f"a number from {lo} to {hi}" if lo is not None and hi is not None else (
-            f"a number >= {lo}" if lo is not None else f"a number <= {hi}")
+        rng = (
+            f"a number from {lo} to {hi}"
+            if lo is not None and hi is not None
+            else (f"a number >= {lo}" if lo is not None else f"a number <= {hi}")
+        )
         return rng + (f" ({unit})" if unit else "")
     if kind.endswith("_type") or kind.endswith("_parsing"):
         return f"a value of type {getattr(info.annotation, '__name__', info.annotation)}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -51,63 +51,84 @@ class Country(_Strict):
         json_schema_extra=_meta("year", "issue 2 facts; 001 Phase 1"),
     )
     initial_phase: Annotated[int, Field(ge=1, le=5)] = Field(
-        1, description="Phase at the start; the state is set consistently with it.",
+        default=1,
+        description="Phase at the start; the state is set consistently with it.",
         json_schema_extra=_meta("phase (1-5)", "assumption: 1 unless a scenario says otherwise"),
     )
     repression: Share = Field(
-        0.8, description="Political (high-profile) repression at the start.",
+        default=0.8,
+        description="Political (high-profile) repression at the start.",
         json_schema_extra=_meta("share (0-1); 1 + 4x approximates PTS", "001 Phase 1"),
     )
     endemic_abuse: Share = Field(
-        0.5, description="Endemic, low-level abuse (e.g. routine torture of suspects).",
+        default=0.5,
+        description="Endemic, low-level abuse (e.g. routine torture of suspects).",
         json_schema_extra=_meta("share (0-1)", "001 critical moments: endemic abuse"),
     )
     material_vulnerability: TimeVarying = Field(
-        0.5, description="Dependence on aid and trade with the partners.",
+        default=0.5,
+        description="Dependence on aid and trade with the partners.",
         json_schema_extra=_meta("share (0-1)", "001 Phase 2: aid recipients more vulnerable"),
     )
     social_vulnerability: TimeVarying = Field(
-        0.5, description="Desire to belong to the community of liberal states.",
+        default=0.5,
+        description="Desire to belong to the community of liberal states.",
         json_schema_extra=_meta("share (0-1)", "001 Phase 2 and Conclusions (Klotz 1995)"),
     )
     strategic_interest: TimeVarying = Field(
-        0.3, description="Partners' strategic interest in the government, damping their pressure.",
+        default=0.3,
+        description="Partners' strategic interest in the government, damping their pressure.",
         json_schema_extra=_meta("share (0-1)", "issue 2: pressure damped by strategic interests"),
     )
     security_control: Share = Field(
-        0.7, description="Government control over its own police and military.",
+        default=0.7,
+        description="Government control over its own police and military.",
         json_schema_extra=_meta("share (0-1)", "001 Phase 5: forces sometimes out of control"),
     )
     civil_society: Share = Field(
-        0.7, description="Capacity of society to organise: the ceiling on mobilisation.",
+        default=0.7,
+        description="Capacity of society to organise: the ceiling on mobilisation.",
         json_schema_extra=_meta("share (0-1)", "003 civil-society strength; assumption"),
     )
     mobilisation: Share = Field(
-        0.05, description="Initial strength and mobilisation of the opposition and rights movement.",
+        default=0.05,
+        description="Initial strength and mobilisation of the opposition and rights movement.",
         json_schema_extra=_meta("share (0-1)", "001 Phase 1: opposition too weak"),
     )
     linkage: Share = Field(
-        0.1, description="Initial links between domestic groups and the transnational network.",
+        default=0.1,
+        description="Initial links between domestic groups and the transnational network.",
         json_schema_extra=_meta("share (0-1)", "001 Phase 1: minimal links needed"),
     )
     key_leaders: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(
-        2.0, description="Number of key leaders the movement depends on at the start.",
+        default=2.0,
+        description="Number of key leaders the movement depends on at the start.",
         json_schema_extra=_meta("leaders", "001 Phase 3: a handful of key leaders"),
     )
     legitimacy: Share = Field(
-        0.5, description="Domestic legitimacy of the government at the start.",
+        default=0.5,
+        description="Domestic legitimacy of the government at the start.",
         json_schema_extra=_meta("share (0-1)", "assumption"),
     )
     regime: Literal[
-        "military", "one_party", "personal", "communist", "minority_rule", "monarchy",
-        "competitive_authoritarian", "democracy", "other",
-    ] = Field("other", description="Regime type (descriptive; reported, not used by mechanisms).")
+        "military",
+        "one_party",
+        "personal",
+        "communist",
+        "minority_rule",
+        "monarchy",
+        "competitive_authoritarian",
+        "democracy",
+        "other",
+    ] = Field(
+        default="other", description="Regime type (descriptive; reported, not used by mechanisms)."
+    )
     insurgency: list[tuple[Year, Year | None]] = Field(
         default_factory=list,
         description="Spells of significant armed insurgency, [start, end] (end null if ongoing).",
         json_schema_extra=_meta("years", "001 Phase 2; issue 2 facts"),
     )
-    notes: str = Field("", description="Why the covariates have these values.")
+    notes: str = Field(default="", description="Why the covariates have these values.")
     reference_outcomes: list[ReferenceOutcome] = Field(
         default_factory=list, description="Historical outcomes for the report; never scheduled."
     )
@@ -181,12 +202,15 @@ def _mechanisms_model() -> type[BaseModel]:
     fields: dict[str, Any] = {
         name: (bool, Field(True, description=doc)) for name, doc in MECHANISMS.items()
     }
-    return create_model(  # type: ignore[call-overload,no-any-return]
-        "Mechanisms", __config__=ConfigDict(extra="forbid", frozen=True), **fields
-    )
+    return create_model("Mechanisms", __config__=ConfigDict(extra="forbid", frozen=True), **fields)
 
 
-Mechanisms = _mechanisms_model()
+if TYPE_CHECKING:
+
+    class Mechanisms(BaseModel):
+        pass
+else:
+    Mechanisms = _mechanisms_model()
 
 
 class SyntheticWorld(_Strict):
@@ -207,11 +231,21 @@ class Scenario(_Strict):
     end: Year = 2030
     replicates: Annotated[int, Field(ge=1, le=10_000_000)] = 500
     seed: Annotated[int, Field(ge=0)] = 1
-    step: Literal[1.0, 0.5, 0.25, 0.125] = Field(
-        1.0, description="Length of a simulation step in years; rates are per year."
+    step: float = Field(
+        default=1.0,
+        description="Length of a simulation step in years (1, 0.5, 0.25 or 0.125); rates are"
+        " per year.",
     )
-    mechanisms: Mechanisms = Field(default_factory=Mechanisms)  # type: ignore[valid-type]
-    parameters: Parameters = Field(default_factory=Parameters)  # type: ignore[valid-type]
+
+    @field_validator("step")
+    @classmethod
+    def _step_divides_year(cls, v: float) -> float:
+        if v not in (1.0, 0.5, 0.25, 0.125):
+            raise ValueError(f"step must be 1, 0.5, 0.25 or 0.125 years, not {v}")
+        return v
+
+    mechanisms: Mechanisms = Field(default_factory=Mechanisms)
+    parameters: Parameters = Field(default_factory=Parameters)
     countries: list[Country] = Field(default_factory=list)
     synthetic: SyntheticWorld | None = None
     levers: list[Lever] = Field(default_factory=list)

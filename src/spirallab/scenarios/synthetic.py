@@ -27,20 +27,22 @@ def synthetic_countries(spec: SyntheticWorld) -> list[Country]:
         def beta(a: float, b: float) -> float:
             return round(float(rng.beta(a, b)), 3)
 
-        out.append(Country(
-            id=f"S{i + 1:0{width}d}",
-            name=f"Synthetica {i + 1}",
-            start=start,
-            repression=round(0.5 + 0.5 * float(rng.beta(2, 2)), 3),
-            endemic_abuse=beta(3, 3),
-            material_vulnerability=beta(2, 2),
-            social_vulnerability=beta(2, 2),
-            strategic_interest=beta(2, 4),
-            security_control=beta(4, 2),
-            civil_society=beta(3, 2),
-            mobilisation=round(0.1 * float(rng.random()), 3),
-            linkage=round(0.2 * float(rng.random()), 3),
-            insurgency=insurgency,
-            notes="synthetic",
-        ))
+        out.append(
+            Country(
+                id=f"S{i + 1:0{width}d}",
+                name=f"Synthetica {i + 1}",
+                start=start,
+                repression=round(0.5 + 0.5 * float(rng.beta(2, 2)), 3),
+                endemic_abuse=beta(3, 3),
+                material_vulnerability=beta(2, 2),
+                social_vulnerability=beta(2, 2),
+                strategic_interest=beta(2, 4),
+                security_control=beta(4, 2),
+                civil_society=beta(3, 2),
+                mobilisation=round(0.1 * float(rng.random()), 3),
+                linkage=round(0.2 * float(rng.random()), 3),
+                insurgency=insurgency,
+                notes="synthetic",
+            )
+        )
     return out
