@@ -113,16 +113,16 @@ def _print_summary(summary: dict[str, Any]) -> None:
         title=f"{summary['scenario']}: {summary['replicates']} replicates, "
         f"{summary['start']}-{summary['end']}, seed {summary['seed']}",
         caption="P(k): probability of reaching phase k by the end year; "
-        "year k: median year of entering phase k among replicates that do; "
-        "backslid: share of replicates with any fall in phase.",
+        "yr k: median year of entering phase k among replicates that do; "
+        "back: share of replicates that backslid (fell to a lower phase).",
     )
-    table.add_column("country")
+    table.add_column("country", no_wrap=True, min_width=12)
     table.add_column("start", justify="right")
     for k in range(2, 6):
         table.add_column(f"P({k})", justify="right")
     for k in range(2, 6):
-        table.add_column(f"year {k}", justify="right")
-    table.add_column("backslid", justify="right")
+        table.add_column(f"yr {k}", justify="right")
+    table.add_column("back", justify="right")
     rows = list(summary["countries"].values())
     for d in rows[:30]:
         years = [d["median_entry_year"][str(k)] for k in range(2, 6)]

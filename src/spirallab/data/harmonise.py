@@ -1,0 +1,312 @@
+"""Harmonisation: every source's rows placed on one country-year panel keyed by ``country_id``.
+
+Each source goes through the same three steps, and every input row ends in exactly one of three
+places, so nothing is dropped silently:
+
+1. *empty*: the row has no value in any measured column (a CIRI blank row, a PTS row whose three
+   scores are all NA-coded). It cannot add a country-year, so it is only counted, by reason, in
+   the check summary.
+2. *unmatched*: its country code could not be resolved, or a second row of the same source fell
+   on the same country-year (e.g. COW 255 and 260 both for Germany in 1990); the row goes to the
+   unmatched report with the reason.
+3. *landed*: it gives the panel its values for one country-year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from spirallab.data import loaders
+from spirallab.data.countries import CountryRegistry, Resolution, registry
+from spirallab.data.sources import DataSources
+
+UNMATCHED_COLUMNS = ["source", "file", "code", "name", "years", "count", "reason"]
+
+
+@dataclass
+class SourceResult:
+    """One source after harmonisation: landed rows and the accounting of all others."""
+
+    source: str
+    file: str
+    rows: int
+    landed: pd.DataFrame
+    unmatched: pd.DataFrame  # one row per source row: source, file, code, name, year, reason
+    empty: dict[str, int] = field(default_factory=dict)
+    missing_codes: dict[str, int] = field(default_factory=dict)
+    blank_lines: int = 0
+
+    @property
+    def landed_rows(self) -> int:
+        """Source rows that landed (UCDP rows are summed, so its rows are counted separately)."""
+        return int(self.landed.attrs.get("source_rows", len(self.landed)))
+
+
+Resolver = Callable[[CountryRegistry, tuple[object, ...], int], Resolution]
+
+
+def _assign(
+    source: str,
+    path: Path,
+    frame: pd.DataFrame,
+    values: list[str],
+    key_cols: list[str],
+    resolve: Resolver,
+    empty_reason: Callable[[pd.DataFrame], pd.Series] | None = None,
+) -> SourceResult:
+    """Resolve country ids, split off empty, unmatched and duplicate rows (see module doc)."""
+    reg = registry()
+    has_value = frame[values].notna().any(axis=1)
+    empty_rows = frame[~has_value]
+    if empty_reason is not None and len(empty_rows):
+        reasons = empty_reason(empty_rows)
+    else:
+        reasons = pd.Series("no value in any measured column", index=empty_rows.index)
+    empty = {str(k): int(v) for k, v in reasons.value_counts().items()}
+    blank_lines = int(frame.attrs.get("blank_lines", 0))
+    if blank_lines:
+        empty["wholly empty line"] = blank_lines
+    rows = frame[has_value].copy()
+
+    keys = list(zip(*(rows[c] for c in key_cols), rows["year"], strict=True))
+    memo: dict[tuple[object, ...], Resolution] = {}
+    for key in set(keys):
+        memo[key] = resolve(reg, key[:-1], int(key[-1]))
+    res = [memo[k] for k in keys]
+    rows["country_id"] = [r.country_id for r in res]
+    rows["_primary"] = [r.primary for r in res]
+    rows["_reason"] = [r.reason for r in res]
+    code = rows[key_cols[0]].astype(str).where(rows[key_cols[0]].notna(), "")
+    for extra in key_cols[1:]:
+        alt = rows[extra].astype(str).where(rows[extra].notna(), "")
+        code = code.where(code.ne("") & code.ne("<NA>"), alt)
+    rows["_code"] = code
+    rows["_name"] = rows["country"] if "country" in rows.columns else ""
+
+    miss = rows[rows["country_id"].isna()]
+    ok = rows[rows["country_id"].notna()].copy()
+    ok["_n"] = ok[values].notna().sum(axis=1)
+    ok = ok.sort_values(["country_id", "year", "_n", "_primary", "line"],
+                        ascending=[True, True, False, False, True])
+    dup = ok.duplicated(["country_id", "year"], keep="first")
+    kept = ok[~dup]
+    dropped = ok[dup].copy()
+    if len(dropped):
+        first = kept.set_index(["country_id", "year"])
+        kept_line = first.loc[list(zip(dropped["country_id"], dropped["year"], strict=True)),
+                              "line"].to_numpy()
+        kept_code = first.loc[list(zip(dropped["country_id"], dropped["year"], strict=True)),
+                              "_code"].to_numpy()
+        dropped["_reason"] = [
+            f"second row for {cid} in this source; kept line {kl} (code {kc})"
+            for cid, kl, kc in zip(dropped["country_id"], kept_line, kept_code, strict=True)
+        ]
+    unmatched = pd.concat([miss, dropped])
+    report = pd.DataFrame({
+        "source": source,
+        "file": str(path),
+        "code": unmatched["_code"].astype(str),
+        "name": unmatched["_name"].astype(str),
+        "year": unmatched["year"].astype("int64"),
+        "reason": unmatched["_reason"].astype(str),
+    })
+    landed = kept.drop(columns=["_primary", "_reason", "_code", "_name", "_n"])
+    return SourceResult(source, str(path), len(frame) + blank_lines,
+                        landed.reset_index(drop=True), report, empty)
+
+
+def _count_codes(frame: pd.DataFrame, columns: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for col in columns:
+        for code, n in frame[col].dropna().value_counts().items():
+            label = f"{col.removesuffix('_code')}={code}"
+            counts[label] = counts.get(label, 0) + int(n)
+    return counts
+
+
+def _by_cow_then(*fallbacks: str) -> Resolver:
+    """Resolve by COW number, then by the listed columns (``iso3``/``wb`` codes, ``name``)."""
+
+    def resolve(reg: CountryRegistry, key: tuple[object, ...], year: int) -> Resolution:
+        cow, *rest = key
+        first: Resolution | None = None
+        if isinstance(cow, int | np.integer):
+            first = reg.from_cow(int(cow), year)
+            if first.country_id:
+                return first
+        for kind, value in zip(fallbacks, rest, strict=True):
+            if not isinstance(value, str) or not value.strip():
+                continue
+            hit = reg.from_iso3(value) if kind == "iso3" else reg.from_name(value)
+            if hit.country_id or kind == "name":
+                return hit if hit.country_id or first is None else first
+        return first or Resolution(None, reason="no country code or name")
+
+    return resolve
+
+
+# -- per source -------------------------------------------------------------------------------
+def harmonise_pts(path: Path) -> SourceResult:
+    """PTS: COW number, then World Bank code, then name; all-NA rows are empty."""
+    frame = loaders.load_pts(path)
+    codes = ["pts_a_code", "pts_h_code", "pts_s_code"]
+
+    def why(rows: pd.DataFrame) -> pd.Series:
+        all66 = (rows[codes] == 66).all(axis=1)
+        return pd.Series(np.where(all66, "not a country/territory that year (NA_Status 66)",
+                                  "no score from any report (NA_Status 77/88/99)"),
+                         index=rows.index)
+
+    result = _assign("pts", path, frame, ["pts_a", "pts_h", "pts_s"],
+                     ["cow", "wb_code", "country"], _by_cow_then("iso3", "name"), why)
+    result.missing_codes = _count_codes(frame, codes)
+    return result
+
+
+def harmonise_fariss(path: Path) -> SourceResult:
+    """Fariss LHRS: COW numbers only."""
+    frame = loaders.load_fariss(path)
+    frame["country"] = ""
+    return _assign("fariss", path, frame, ["theta_mean", "theta_sd"], ["cow"], _by_cow_then())
+
+
+def harmonise_cirights(path: Path) -> SourceResult:
+    """CIRIGHTS: COW number, then ISO3, then name."""
+    frame = loaders.load_cirights(path)
+    values = ["physint_sum", "polpris", "disap", "tort", "kill", "ngo_investigate"]
+    return _assign("cirights", path, frame, values, ["cow", "iso3", "country"],
+                   _by_cow_then("iso3", "name"))
+
+
+def harmonise_ciri(path: Path) -> SourceResult:
+    """Classic CIRI: COW number, then name (Kosovo, Serbia ... have no COW)."""
+    frame = loaders.load_ciri(path)
+    codes = ["disap_code", "kill_code", "polpris_code", "tort_code"]
+
+    def why(rows: pd.DataFrame) -> pd.Series:
+        blank = rows[codes].isna().all(axis=1)
+        return pd.Series(np.where(blank, "blank row (no scores)",
+                                  "only missing-value codes (-66/-77/-999)"), index=rows.index)
+
+    result = _assign("ciri", path, frame, ["disap", "kill", "polpris", "tort"],
+                     ["cow", "country"], _by_cow_then("name"), why)
+    result.missing_codes = _count_codes(frame, codes)
+    return result
+
+
+def harmonise_hathaway(path: Path) -> SourceResult:
+    """Hathaway torture: COW number, then name."""
+    frame = loaders.load_hathaway(path)
+    return _assign("hathaway", path, frame, ["torture"], ["cow", "country"],
+                   _by_cow_then("name"))
+
+
+def harmonise_polity(path: Path) -> SourceResult:
+    """Polity5: Polity letters (manual table), then the country name."""
+    frame = loaders.load_polity(path)
+
+    def resolve(reg: CountryRegistry, key: tuple[object, ...], year: int) -> Resolution:
+        scode, name = key
+        return reg.from_polity(str(scode), str(name), year)
+
+    result = _assign("polity", path, frame, ["polity2"], ["scode", "country"], resolve)
+    result.missing_codes = _count_codes(frame, ["polity2_code"])
+    return result
+
+
+def harmonise_mass_killing(path: Path) -> SourceResult:
+    """State-led mass killing: COW ``ccode``, then name."""
+    frame = loaders.load_mass_killing(path)
+    return _assign("mass_killing", path, frame, ["mkl_ongoing", "mkl_start"], ["cow", "country"],
+                   _by_cow_then("name"))
+
+
+def harmonise_ucdp(path: Path) -> SourceResult:
+    """UCDP one-sided violence, summed per country-year for government and non-state actors.
+
+    Attribution: a government's killings go to its own state (``gwnoa``), wherever they took
+    place; a non-state actor's killings are split equally among the states listed in
+    ``gwno_location``, so that the world total equals the source's. A row with any
+    unresolvable code goes, whole, to the unmatched report.
+    """
+    frame = loaders.load_ucdp(path)
+    reg = registry()
+    parts: list[tuple[int, str, int, bool, float]] = []
+    bad: list[tuple[str, str, int, str]] = []
+    for row in frame.itertuples(index=False):
+        codes: list[int] = row.gwno_location
+        if row.is_government and row.gwnoa:
+            codes = [int(x) for x in str(row.gwnoa).split(",")]
+        share = float(row.best) / len(codes)
+        resolved = [reg.from_gw(c, int(row.year)) for c in codes]
+        failed = [(c, r) for c, r in zip(codes, resolved, strict=True) if r.country_id is None]
+        if failed:
+            code, res = failed[0]
+            bad.append((str(code), str(row.actor_name), int(row.year), res.reason))
+            continue
+        for r in resolved:
+            assert r.country_id is not None
+            parts.append((int(row.line), r.country_id, int(row.year), bool(row.is_government),
+                          share))
+    table = pd.DataFrame(parts, columns=["line", "country_id", "year", "gov", "deaths"])
+    landed_rows = table["line"].nunique()
+    sums = table.pivot_table(index=["country_id", "year"], columns="gov", values="deaths",
+                             aggfunc="sum", fill_value=0.0)
+    landed = pd.DataFrame({
+        "osv_gov_deaths": sums.get(True, pd.Series(0.0, index=sums.index)),
+        "osv_nonstate_deaths": sums.get(False, pd.Series(0.0, index=sums.index)),
+    }).reset_index()
+    landed.attrs["source_rows"] = int(landed_rows)
+    landed.attrs["years"] = (int(frame["year"].min()), int(frame["year"].max())) if len(
+        frame) else None
+    report = pd.DataFrame(bad, columns=["code", "name", "year", "reason"])
+    report.insert(0, "source", "ucdp")
+    report.insert(1, "file", str(path))
+    blank_lines = int(frame.attrs.get("blank_lines", 0))
+    return SourceResult(
+        "ucdp", str(path), len(frame) + blank_lines, landed,
+        report[["source", "file", "code", "name", "year", "reason"]],
+        {"wholly empty line": blank_lines} if blank_lines else {},
+    )
+
+
+HARMONISERS: dict[str, Callable[[Path], SourceResult]] = {
+    "pts": harmonise_pts,
+    "fariss": harmonise_fariss,
+    "cirights": harmonise_cirights,
+    "ciri": harmonise_ciri,
+    "hathaway": harmonise_hathaway,
+    "polity": harmonise_polity,
+    "ucdp": harmonise_ucdp,
+    "mass_killing": harmonise_mass_killing,
+}
+
+
+def harmonise_all(src: DataSources) -> dict[str, SourceResult]:
+    """Run every present source (ratification is handled by :mod:`.ratification`)."""
+    out: dict[str, SourceResult] = {}
+    for name, fn in HARMONISERS.items():
+        path = getattr(src, name)
+        if path is not None:
+            out[name] = fn(path)
+    return out
+
+
+def aggregate_unmatched(rows: pd.DataFrame) -> pd.DataFrame:
+    """Collapse per-row unmatched records into source/file/code/name/years/count/reason."""
+    if rows.empty:
+        return pd.DataFrame({c: pd.Series([], dtype="int64" if c == "count" else str)
+                             for c in UNMATCHED_COLUMNS})
+    grouped = rows.groupby(["source", "file", "code", "name", "reason"], sort=True,
+                           dropna=False)["year"]
+    out = grouped.agg(["min", "max", "size"]).reset_index()
+    out["years"] = [f"{a}" if a == b else f"{a}-{b}" for a, b in zip(out["min"], out["max"],
+                                                                     strict=True)]
+    out = out.rename(columns={"size": "count"})
+    out["count"] = out["count"].astype("int64")
+    return out[UNMATCHED_COLUMNS].reset_index(drop=True)

@@ -1,0 +1,269 @@
+"""One loader per published format: a path in, a tidy DataFrame with the source's own keys out.
+
+Each loader validates columns, values and missing-value codes (see :mod:`.readers`) and keeps
+every record, including empty ones, together with its ``line`` number; deciding which rows carry
+data is left to harmonisation, which counts the empty ones. Missing-value codes are kept in
+``*_code`` columns so that the check summary can count them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from spirallab.data.readers import (
+    RawTable,
+    parse_float,
+    parse_int,
+    parse_str,
+    parse_year,
+    read_csv_text,
+)
+from spirallab.errors import InputError
+
+PTS_STATUS = {0: "scored", 66: "not a country/territory that year", 77: "no report that year",
+              88: "report not yet coded or missing", 99: "other"}
+CIRI_CODES = {-66: "transition or interregnum", -77: "foreign occupation or state collapse",
+              -999: "missing"}
+POLITY_CODES = {-66: "foreign interruption", -77: "interregnum", -88: "transition"}
+
+
+def _with_blank_lines(frame: pd.DataFrame, raw: RawTable) -> pd.DataFrame:
+    """Record the number of wholly empty lines, so that harmonisation can count them."""
+    frame.attrs["blank_lines"] = raw.blank_lines
+    return frame
+
+
+def load_pts(path: Path) -> pd.DataFrame:
+    """Political Terror Scale (PTS-2022 layout): one row per country-year, three report sources.
+
+    Scores are 1-5; an NA score should come with an ``NA_Status`` code (66, 77, 88 or 99). The
+    published file is not strict about pairing them (a few rows carry a score and a status code,
+    or NA with status 0), so only unknown codes are errors; the score decides.
+    """
+    cols = ["Country", "Year", "COW_Code_A", "COW_Code_N", "WordBank_Code_A", "UN_Code_N",
+            "PTS_A", "PTS_H", "PTS_S", "NA_Status_A", "NA_Status_H", "NA_Status_S"]
+    raw = read_csv_text(path, cols)
+    out = pd.DataFrame({
+        "country": parse_str(raw, "Country"),
+        "year": parse_year(raw, "Year"),
+        "cow": parse_int(raw, "COW_Code_N", valid=(1, 999))[0],
+        "cow_alpha": parse_str(raw, "COW_Code_A").replace("NA", ""),
+        "wb_code": parse_str(raw, "WordBank_Code_A").replace("NA", ""),
+        "un_code": parse_int(raw, "UN_Code_N", valid=(0, 999))[0],
+    })
+    for src in ("A", "H", "S"):
+        score = parse_int(raw, f"PTS_{src}", valid=(1, 5))[0]
+        status = parse_int(
+            raw, f"NA_Status_{src}", valid=(0, 99),
+            expected="an NA_Status code 0, 66, 77, 88 or 99",
+        )[0]
+        unknown = status.notna() & ~status.isin(list(PTS_STATUS))
+        for mask, problem, expected in (
+            (unknown, "unknown NA_Status code", "0, 66, 77, 88 or 99"),
+        ):
+            if mask.any():
+                i = int(mask.to_numpy().nonzero()[0][0])
+                col = f"NA_Status_{src}"
+                raise InputError(
+                    problem, file=raw.path,
+                    where=f"line {int(raw.frame['line'].iloc[i])}, column {col}",
+                    found=raw.frame[col].iloc[i], expected=expected,
+                )
+        out[f"pts_{src.lower()}"] = score
+        out[f"pts_{src.lower()}_code"] = status.where(score.isna())
+    out["line"] = raw.frame["line"]
+    return _with_blank_lines(out, raw)
+
+
+def load_fariss(path: Path) -> pd.DataFrame:
+    """Fariss latent human rights protection scores (LHRS v4): COW and YEAR, theta mean and sd.
+
+    The first column is R's unnamed row number; it is accepted and dropped.
+    """
+    raw = read_csv_text(path, ["YEAR", "COW", "theta_mean", "theta_sd"], unnamed_first=True)
+    out = pd.DataFrame({
+        "cow": parse_int(raw, "COW", valid=(1, 999), na=())[0],
+        "year": parse_year(raw, "YEAR"),
+        "theta_mean": parse_float(raw, "theta_mean", valid=(-20.0, 20.0)),
+        "theta_sd": parse_float(raw, "theta_sd", valid=(0.0, 20.0)),
+    })
+    for extra in ("theta_q025", "theta_q975"):
+        if extra in raw.frame.columns:
+            out[extra] = parse_float(raw, extra, valid=(-20.0, 20.0))
+    out["line"] = raw.frame["line"]
+    return _with_blank_lines(out, raw)
+
+
+def load_cirights(path: Path) -> pd.DataFrame:
+    """CIRIGHTS (UTF-8 with BOM, CRLF): physical integrity sum and components, NGO access."""
+    cols = ["country", "iso_a3", "year", "cow", "physint_sum", "polpris", "disap", "tort", "kill",
+            "NGO_investigate"]
+    raw = read_csv_text(path, cols)
+    out = pd.DataFrame({
+        "country": parse_str(raw, "country"),
+        "iso3": parse_str(raw, "iso_a3"),
+        "cow": parse_int(raw, "cow", valid=(1, 999))[0],
+        "year": parse_year(raw, "year"),
+        "physint_sum": parse_int(raw, "physint_sum", valid=(0, 8))[0],
+    })
+    for comp in ("polpris", "disap", "tort", "kill"):
+        out[comp] = parse_int(raw, comp, valid=(0, 2))[0]
+    # Shipped as is; the codebook's scale is small, so any integer is accepted here.
+    out["ngo_investigate"] = parse_int(raw, "NGO_investigate", valid=(-9, 9))[0]
+    out["line"] = raw.frame["line"]
+    return _with_blank_lines(out, raw)
+
+
+def load_ciri(path: Path) -> pd.DataFrame:
+    """Classic CIRI physical integrity (CR line endings, Latin-1).
+
+    Components are 0-2; -66, -77 and -999 are missing-value codes (kept in ``*_code``); blank
+    cells (whole blank rows for microstates) are NA without a code.
+    """
+    cols = ["CTRY", "YEAR", "CIRI", "COW", "DISAP", "KILL", "POLPRIS", "TORT"]
+    raw = read_csv_text(path, cols, allow_latin1=True)
+    out = pd.DataFrame({
+        "country": parse_str(raw, "CTRY"),
+        "year": parse_year(raw, "YEAR"),
+        "ciri_id": parse_int(raw, "CIRI", valid=(1, 9999))[0],
+        "cow": parse_int(raw, "COW", valid=(1, 999))[0],
+    })
+    for comp in ("DISAP", "KILL", "POLPRIS", "TORT"):
+        values, codes = parse_int(raw, comp, valid=(0, 2), codes=CIRI_CODES)
+        out[comp.lower()] = values
+        out[f"{comp.lower()}_code"] = codes
+    out["line"] = raw.frame["line"]
+    return _with_blank_lines(out, raw)
+
+
+def load_hathaway(path: Path) -> pd.DataFrame:
+    """Hathaway (2002) torture scale, 1 (best) to 5 (worst), by COW ``ccode`` and year."""
+    raw = read_csv_text(path, ["country", "ccode", "year", "torture"])
+    out = pd.DataFrame({
+        "country": parse_str(raw, "country"),
+        "cow": parse_int(raw, "ccode", valid=(1, 999))[0],
+        "year": parse_year(raw, "year"),
+        "torture": parse_int(raw, "torture", valid=(1, 5))[0],
+        "line": raw.frame["line"],
+    })
+    return _with_blank_lines(out, raw)
+
+
+def load_polity(path: Path) -> pd.DataFrame:
+    """Polity5 ``polity2`` by Polity's own letter code ``scode`` (the extract has no ccode).
+
+    -66, -77 and -88 (Polity's special codes, which ``polity2`` normally replaces) are counted
+    as missing codes.
+    """
+    raw = read_csv_text(path, ["scode", "country", "year", "polity2"])
+    values, codes = parse_int(raw, "polity2", valid=(-10, 10), codes=POLITY_CODES)
+    return _with_blank_lines(pd.DataFrame({
+        "scode": parse_str(raw, "scode"),
+        "country": parse_str(raw, "country"),
+        "year": parse_year(raw, "year"),
+        "polity2": values.astype("Float64").astype("float64"),
+        "polity2_code": codes,
+        "line": raw.frame["line"],
+    }), raw)
+
+
+_GW_LIST = re.compile(r"^\d+(\s*,\s*\d+)*$")
+
+
+def load_ucdp(path: Path) -> pd.DataFrame:
+    """UCDP one-sided violence (v22.1): actor-year rows with fatality estimates.
+
+    ``gwno_location`` is kept as a list of Gleditsch-Ward numbers (one or several).
+    """
+    cols = ["actor_id", "actor_name", "year", "best_fatality_estimate", "is_government_actor",
+            "gwno_location", "gwnoa"]
+    raw = read_csv_text(path, cols, optional=["low_fatality_estimate", "high_fatality_estimate"])
+    gov, _ = parse_int(raw, "is_government_actor", valid=(0, 1), na=(), expected="0 or 1")
+    locs = parse_str(raw, "gwno_location")
+    bad = ~locs.str.fullmatch(_GW_LIST.pattern)
+    if bad.any():
+        i = int(bad.to_numpy().nonzero()[0][0])
+        raise InputError(
+            "not a list of Gleditsch-Ward numbers", file=raw.path,
+            where=f"line {int(raw.frame['line'].iloc[i])}, column gwno_location",
+            found=locs.iloc[i], expected="numbers separated by commas, e.g. '500, 625'",
+        )
+    gwnoa = parse_str(raw, "gwnoa")
+    bad = ~(gwnoa.eq("") | gwnoa.str.fullmatch(_GW_LIST.pattern))
+    if bad.any():
+        i = int(bad.to_numpy().nonzero()[0][0])
+        raise InputError(
+            "not a Gleditsch-Ward number", file=raw.path,
+            where=f"line {int(raw.frame['line'].iloc[i])}, column gwnoa",
+            found=gwnoa.iloc[i], expected="a number or blank",
+        )
+    return _with_blank_lines(pd.DataFrame({
+        "actor_id": parse_str(raw, "actor_id"),
+        "actor_name": parse_str(raw, "actor_name"),
+        "year": parse_year(raw, "year"),
+        "best": parse_float(raw, "best_fatality_estimate", valid=(0.0, 1e8), na=()),
+        "is_government": gov.astype(bool),
+        "gwno_location": [[int(x) for x in s.split(",")] for s in locs],
+        "gwnoa": gwnoa,
+        "line": raw.frame["line"],
+    }), raw)
+
+
+def load_mass_killing(path: Path) -> pd.DataFrame:
+    """State-led mass killing episodes (Ulfelder & Valentino, mkl_ccode): ongoing and onset."""
+    raw = read_csv_text(path, ["country", "year", "sftgcode", "mkl.start", "mkl.ongoing", "ccode"])
+    return _with_blank_lines(pd.DataFrame({
+        "country": parse_str(raw, "country"),
+        "year": parse_year(raw, "year"),
+        "sftgcode": parse_str(raw, "sftgcode"),
+        "cow": parse_int(raw, "ccode", valid=(1, 999))[0],
+        "mkl_ongoing": parse_int(raw, "mkl.ongoing", valid=(0, 1))[0],
+        "mkl_start": parse_int(raw, "mkl.start", valid=(0, 1))[0],
+        "line": raw.frame["line"],
+    }), raw)
+
+
+_TREATY_FILE = re.compile(r"^hr_status_([a-z0-9_]+)\.csv$", re.IGNORECASE)
+
+
+def treaty_key(path: Path) -> str:
+    """The treaty key from a file name: ``hr_status_iccpr_op1.csv`` gives ``iccpr_op1``."""
+    match = _TREATY_FILE.match(Path(path).name)
+    if not match:
+        raise InputError(
+            "not a ratification status file name", file=path,
+            expected="hr_status_<treaty>.csv, e.g. hr_status_cat.csv",
+        )
+    return match.group(1).lower()
+
+
+def load_ratification_file(path: Path) -> pd.DataFrame:
+    """One UN treaty status file: a row per UN member with ``state party`` and the year.
+
+    A state party must have a year; ``note`` is optional (one published file lacks it).
+    """
+    cols = ["iso2", "member", "state party", "year ratification or accession", "status"]
+    raw = read_csv_text(path, cols, optional=["note"])
+    party, _ = parse_int(raw, "state party", valid=(0, 1), na=(), expected="0 or 1")
+    year, _ = parse_int(raw, "year ratification or accession", valid=(1945, 2200))
+    lacking = (party == 1) & year.isna()
+    if lacking.any():
+        i = int(lacking.to_numpy().nonzero()[0][0])
+        raise InputError(
+            "state party without a year", file=raw.path,
+            where=f"line {int(raw.frame['line'].iloc[i])}, column year ratification or accession",
+            found="", expected="the year of ratification or accession",
+        )
+    return _with_blank_lines(pd.DataFrame({
+        "iso2": parse_str(raw, "iso2"),
+        "member": parse_str(raw, "member"),
+        "treaty": treaty_key(path),
+        "state_party": party.astype(bool),
+        "year": year,
+        "status": parse_str(raw, "status"),
+        "note": parse_str(raw, "note"),
+        "line": raw.frame["line"],
+    }), raw)
