@@ -21,15 +21,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from spirallab.model.state import PHASE_LABELS
 from spirallab.report.stats import LATER_PHASES, PHASES
 
-PHASE_NAMES: dict[int, str] = {
-    1: "Repression",
-    2: "Denial",
-    3: "Tactical concessions",
-    4: "Prescriptive status",
-    5: "Rule-consistent behaviour",
-}
+# One source for phase names: the model's labels, capitalised for display.
+PHASE_NAMES: dict[int, str] = {k: v.capitalize() for k, v in PHASE_LABELS.items()}
 
 # Okabe-Ito colours, ordered warm (violation) to cool (compliance); safe for the common forms of
 # colour blindness, and neighbouring phases differ in lightness as well as hue.
