@@ -7,6 +7,7 @@ one line and exits with status 2; it never shows a traceback for these.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -54,3 +55,14 @@ class InputError(SpiralLabError):
         if self.expected:
             msg += f"; expected {self.expected}"
         return msg
+
+
+def key_path(loc: Sequence[int | str]) -> str:
+    """A validation location as a key path: ("countries", 2, "start") -> countries[2].start."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out

@@ -48,7 +48,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from spirallab.errors import InputError
+from spirallab.errors import InputError, key_path
 
 __all__ = [
     "MAX_YEAR",
@@ -228,14 +228,6 @@ def _parse(raw: bytes, origin: str | Path) -> CaseFile:
         raise _to_input_error(exc, origin) from None
 
 
-def _key_path(loc: Sequence[int | str]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
 
 
 def _fields_at(loc: Sequence[int | str]) -> list[str]:
@@ -300,14 +292,14 @@ def _to_input_error(exc: ValidationError, origin: str | Path) -> InputError:
     first = errors[0]
     problem = _problem(first)
     if len(errors) > 1:
-        others = ", ".join(_key_path(e["loc"]) or "(top level)" for e in errors[1:4])
+        others = ", ".join(key_path(e["loc"]) or "(top level)" for e in errors[1:4])
         more = "" if len(errors) <= 4 else ", ..."
         problem += f" [and {len(errors) - 1} more: {others}{more}]"
     found = None if first["type"] == "missing" else first.get("input")
     return InputError(
         problem,
         file=origin,
-        where=_key_path(first["loc"]) or None,
+        where=key_path(first["loc"]) or None,
         found=found,
         expected=_expected(first),
     )

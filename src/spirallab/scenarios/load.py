@@ -10,7 +10,7 @@ from typing import Any, get_args, get_origin
 from annotated_types import Ge, Le
 from pydantic import BaseModel, ValidationError
 
-from spirallab.errors import InputError
+from spirallab.errors import InputError, key_path
 from spirallab.scenarios.schema import Scenario
 
 BUILTIN_PACKAGE = "spirallab.scenarios.builtin"
@@ -83,13 +83,7 @@ def _clean(loc: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(top level)"
+    return key_path(loc) or "(top level)"
 
 
 def _problem(err: Any) -> str:
