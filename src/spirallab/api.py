@@ -29,11 +29,12 @@ def simulate(
     end: int | None = None,
     workers: int = 1,
     chunk_replicates: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SimulationResult:
     """Run a scenario; defaults for replicates, seed, start and end come from the scenario.
 
     Results are bit-identical for a seed whatever ``workers`` and ``chunk_replicates`` are.
+    ``progress(done, total)`` is called as the run advances (units: simulated chunk-years).
     """
     if not isinstance(scenario, Scenario):
         scenario = Scenario.load(scenario)

@@ -43,7 +43,6 @@ def run(
 ) -> None:
     """Simulate a scenario and write results, events, a summary and a report."""
     from spirallab.api import simulate
-    from spirallab.model.setup import build_setup
     from spirallab.scenarios.load import load_scenario
 
     sc = load_scenario(scenario)
@@ -52,9 +51,6 @@ def run(
     seed_used = sc.seed if seed is None else seed
     out_dir = out if out is not None else Path("runs") / f"{sc.name}-{seed_used}"
     _check_writable(out_dir)
-    n_rep = sc.replicates if replicates is None else replicates
-    n_years = len(build_setup(sc, start=start, end=end).years) - 1
-    n_chunks_years = max(1, n_years)
 
     t0 = time.perf_counter()
     with Progress(
@@ -66,18 +62,10 @@ def run(
         transient=True,
     ) as bar:
         task = bar.add_task(f"simulating {sc.name}", total=None)
-        done = {"n": 0}
 
-        def tick(k: int) -> None:
-            done["n"] += k
-            bar.update(task, completed=done["n"])
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
 
-        from spirallab.model.engine import BLOCK, default_chunk
-
-        chunk = default_chunk(build_setup(sc, start=start, end=end))
-        n_chunks = -(-n_rep // chunk) if workers == 1 else max(1, -(-n_rep // BLOCK))
-        n_chunks = min(n_chunks, -(-n_rep // chunk)) if workers == 1 else n_chunks
-        bar.update(task, total=n_chunks * n_chunks_years)
         result = simulate(
             sc,
             replicates=replicates,

@@ -52,7 +52,8 @@ OBSERVABLES: tuple[str, ...] = (
     "new_regime",
 )
 
-Progress = Callable[[int], None]
+Progress = Callable[[int, int], None]  # (units done, units in all)
+Tick = Callable[[int], None]
 
 
 @dataclass
@@ -102,7 +103,7 @@ def _observe(s: State, out: npt.NDArray[np.float32]) -> None:
 
 
 def run_chunk(
-    setup: Setup, seed: int, first_block: int, n_replicates: int, progress: Progress | None = None
+    setup: Setup, seed: int, first_block: int, n_replicates: int, progress: Tick | None = None
 ) -> ChunkOutput:
     """Simulate ``n_replicates`` replicates starting at block ``first_block``."""
     c = setup.n_countries
@@ -180,6 +181,23 @@ def default_chunk(setup: Setup) -> int:
     return int(max(BLOCK, (512 * 2**20 // max(per_rep, 1)) // BLOCK * BLOCK))
 
 
+def plan_chunks(
+    setup: Setup, replicates: int, workers: int = 1, chunk_replicates: int | None = None
+) -> list[tuple[int, int]]:
+    """(first block, replicates) of each chunk: whole blocks, enough chunks to feed the workers."""
+    if chunk_replicates is None:
+        chunk_replicates = default_chunk(setup)
+        if workers > 1:
+            per_worker = -(-replicates // (workers * BLOCK)) * BLOCK
+            chunk_replicates = min(chunk_replicates, max(BLOCK, per_worker))
+    chunk_blocks = max(1, -(-chunk_replicates // BLOCK))
+    n_blocks = -(-replicates // BLOCK)
+    return [
+        (b0, min(chunk_blocks * BLOCK, replicates - b0 * BLOCK))
+        for b0 in range(0, n_blocks, chunk_blocks)
+    ]
+
+
 def run(
     setup: Setup,
     replicates: int,
@@ -188,26 +206,27 @@ def run(
     chunk_replicates: int | None = None,
     progress: Progress | None = None,
 ) -> list[ChunkOutput]:
-    """Run all replicates, in chunks of whole blocks, serially or in worker processes."""
-    if chunk_replicates is None:
-        chunk_replicates = default_chunk(setup)
-        if workers > 1:
-            chunk_replicates = min(
-                chunk_replicates, max(BLOCK, -(-replicates // (workers * BLOCK)) * BLOCK)
-            )
-    chunk_blocks = max(1, -(-chunk_replicates // BLOCK))
-    n_blocks = -(-replicates // BLOCK)
-    jobs = []
-    for b0 in range(0, n_blocks, chunk_blocks):
-        n = min(chunk_blocks * BLOCK, replicates - b0 * BLOCK)
-        jobs.append((setup, seed, b0, n))
+    """Run all replicates, in chunks of whole blocks, serially or in worker processes.
+
+    ``progress(done, total)`` is called as simulated years complete (per chunk in workers).
+    """
+    plan = plan_chunks(setup, replicates, workers, chunk_replicates)
     n_years = len(setup.years) - 1
-    if workers <= 1 or len(jobs) == 1:
-        return [run_chunk(*job, progress=progress) for job in jobs]
+    total = len(plan) * n_years
+    done = 0
+
+    def tick(k: int) -> None:
+        nonlocal done
+        done += k
+        if progress is not None:
+            progress(done, total)
+
+    if workers <= 1 or len(plan) == 1:
+        return [run_chunk(setup, seed, b0, n, progress=tick) for b0, n in plan]
     outs: list[ChunkOutput] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    jobs = [(setup, seed, b0, n) for b0, n in plan]
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
         for out in pool.map(_run_chunk_args, jobs):
             outs.append(out)
-            if progress is not None:
-                progress(n_years)
+            tick(n_years)
     return outs
