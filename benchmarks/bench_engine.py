@@ -46,8 +46,11 @@ def main() -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"country_replicates: {n_countries * args.replicates}")
     print(f"years: {n_steps}")
-    print(f"seconds_median: {statistics.median(seconds):.3f} (runs: "
-          + ", ".join(f"{s:.3f}" for s in seconds) + ")")
+    print(
+        f"seconds_median: {statistics.median(seconds):.3f} (runs: "
+        + ", ".join(f"{s:.3f}" for s in seconds)
+        + ")"
+    )
     print(f"peak_memory_mb: {peak_mb:.0f}")
     print(f"country_steps_per_second: {statistics.median(rates):.4g}")
 
