@@ -1,3 +1,170 @@
 """Commands of the Observe pillar that code phases: ``code`` and ``decoupling`` (issue 3)."""
 
 from __future__ import annotations
+
+import difflib
+import io
+import unicodedata
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+
+from spirallab.cli import app
+from spirallab.errors import InputError
+
+_console = Console()
+
+
+class OutFormat(StrEnum):
+    """Table formats for ``--format``."""
+
+    parquet = "parquet"
+    csv = "csv"
+
+
+def _load(data: Path, cache: Path | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    from spirallab.data import DataSources, load_panel, load_ratifications
+
+    if not data.is_dir():
+        raise InputError("data folder not found", where="--data", found=str(data),
+                         expected="a folder laid out like ../shared/data")
+    src = DataSources.from_dir(data)
+    panel = load_panel(src, cache_dir=cache)
+    try:
+        rats: pd.DataFrame | None = load_ratifications(src)
+    except InputError:
+        raise
+    except Exception:  # ratification markers are optional decoration on the figures
+        rats = None
+    return panel, rats
+
+
+def _norm(text: str) -> str:
+    """Case- and accent-insensitive form of a name ("Côte" matches "cote")."""
+    decomposed = unicodedata.normalize("NFKD", text.strip())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def resolve_countries(panel: pd.DataFrame, wanted: list[str]) -> list[str]:
+    """Country ids for names, ISO3 codes, country ids or COW numbers (case-insensitive).
+
+    Raises :class:`InputError` listing close matches for anything unknown.
+    """
+    ids = panel[["country_id", "name"] + (["iso3"] if "iso3" in panel.columns else [])
+                + (["cow"] if "cow" in panel.columns else [])].drop_duplicates()
+    lookup: dict[str, str] = {}
+    for _, r in ids.iterrows():
+        cid = str(r["country_id"])
+        for v in (cid, r.get("name"), r.get("iso3"), r.get("cow")):
+            if v is not None and not pd.isna(v) and str(v).strip():
+                lookup.setdefault(_norm(str(v)), cid)
+    out: list[str] = []
+    for w in wanted:
+        key = _norm(w)
+        if key in lookup:
+            cid = lookup[key]
+        else:
+            names = sorted({str(n) for n in ids["name"].dropna()} | set(ids["country_id"]))
+            close = difflib.get_close_matches(w, names, n=5, cutoff=0.5)
+            close += [n for n in names if key and key in _norm(n) and n not in close][:5]
+            hint = f"one of the panel's countries; close matches: {', '.join(close[:6])}" if close \
+                else "a country name, ISO3 code or COW number on the panel"
+            raise InputError("unknown country", where="--country", found=w, expected=hint)
+        if cid not in out:
+            out.append(cid)
+    return out
+
+
+def _write_table(df: pd.DataFrame, path: Path, fmt: OutFormat) -> Path:
+    from spirallab.observe.timeline import atomic_write_bytes
+
+    if fmt is OutFormat.parquet:
+        buf = io.BytesIO()
+        df.to_parquet(buf, index=False)
+        data = buf.getvalue()
+    else:
+        data = df.to_csv(index=False).encode("utf-8")
+    atomic_write_bytes(path, data)
+    return path
+
+
+def _casefiles(use: bool) -> dict[str, Any]:
+    if not use:
+        return {}
+    from spirallab.observe.casefiles import builtin_casefiles
+
+    return dict(builtin_casefiles())
+
+
+@app.command("code")
+def code(
+    data: Annotated[Path, typer.Option("--data", help="Data folder (../shared/data layout).")],
+    country: Annotated[list[str] | None, typer.Option(
+        "--country", help="Country name, ISO3 code or COW number (repeatable). Restricts the "
+        "table and the figures; default: all countries coded, figures for the case-file "
+        "countries.")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("spirallab-phases"),
+    fmt: Annotated[OutFormat, typer.Option("--format", help="Table format.")] =
+    OutFormat.parquet,
+    casefiles: Annotated[bool, typer.Option(
+        "--casefiles/--no-casefiles", help="Use the built-in case files as evidence.")] = True,
+    cache: Annotated[Path | None, typer.Option("--cache", help="Panel cache folder.")] = None,
+) -> None:
+    """Code every country-year into a spiral phase; write the table, timelines and an index."""
+    from spirallab.observe.coder import code_phases
+    from spirallab.observe.timeline import plot_timeline, write_index
+
+    panel, rats = _load(data, cache)
+    cfs = _casefiles(casefiles)
+    selected = resolve_countries(panel, country) if country else None
+    sub = panel[panel["country_id"].isin(selected)] if selected else panel
+    coded = code_phases(sub, casefiles=cfs)
+    out.mkdir(parents=True, exist_ok=True)
+    table = _write_table(coded, out / f"phases.{fmt.value}", fmt)
+    figs = selected if selected else [c for c in cfs if c in set(coded["country_id"])]
+    entries = []
+    for cid in figs:
+        c = coded[coded["country_id"] == cid]
+        if c.empty:
+            continue
+        plot_timeline(c, sub, cfs.get(cid), rats, path_png=out / f"{cid}.png",
+                      path_html=out / f"{cid}.html", country_id=cid)
+        entries.append((cid, str(c["name"].iloc[0]), f"{cid}.html"))
+    counts = coded["phase_set"].replace("", "no data").value_counts()
+    summary = "".join(f"<li>{k}: {v} country-years</li>" for k, v in counts.items())
+    write_index(entries, out / "index.html", extra_html=(
+        f"<p>Rules version {coded['rules_version'].iloc[0] if len(coded) else ''}; "
+        f"table: {table.name}.</p><ul>{summary}</ul>"))
+    _console.print(f"coded {len(coded)} country-years of {coded['country_id'].nunique()} "
+                   f"countries -> {table}; {len(entries)} timelines; index {out / 'index.html'}")
+
+
+@app.command("decoupling")
+def decoupling_cmd(
+    data: Annotated[Path, typer.Option("--data", help="Data folder (../shared/data layout).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    fmt: Annotated[OutFormat, typer.Option("--format", help="Table format.")] =
+    OutFormat.parquet,
+    casefiles: Annotated[bool, typer.Option(
+        "--casefiles/--no-casefiles", help="Use the built-in case files as evidence.")] = True,
+    cache: Annotated[Path | None, typer.Option("--cache", help="Panel cache folder.")] = None,
+) -> None:
+    """Commitment vs practice per country-year and by year, with a world figure."""
+    from spirallab.observe.coder import code_phases
+    from spirallab.observe.decoupling import decoupling, plot_world_decoupling, world_decoupling
+
+    panel, _ = _load(data, cache)
+    cfs = _casefiles(casefiles)
+    coded = code_phases(panel, casefiles=cfs)
+    dec = decoupling(panel, coded=coded, casefiles=cfs)
+    world = world_decoupling(dec)
+    out.mkdir(parents=True, exist_ok=True)
+    t1 = _write_table(dec, out / f"decoupling.{fmt.value}", fmt)
+    t2 = _write_table(world, out / f"world_decoupling.{fmt.value}", fmt)
+    png = plot_world_decoupling(world, out / "world_decoupling.png")
+    _console.print(f"decoupling: {len(dec)} country-years -> {t1}; world by year -> {t2}; "
+                   f"figure {png}")
