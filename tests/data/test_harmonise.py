@@ -15,7 +15,7 @@ from spirallab.data.panel import build_panel
 CONTRACT = ["country_id", "name", "cow", "iso3", "year", "pts_a", "pts_h", "pts_s", "pts",
             "pts_n_sources", "fariss_theta", "fariss_sd", "ciri_tort", "ciri_kill", "ciri_disap",
             "ciri_polpris", "ciri_physint", "cirights_tort", "cirights_kill", "cirights_disap",
-            "cirights_polpris", "cirights_physint", "cirights_ngo_investigate",
+            "cirights_polpris", "cirights_physint", "cirights_assn", "cirights_ngo_investigate",
             "hathaway_torture", "polity2", "osv_gov_deaths", "osv_nonstate_deaths",
             "mass_killing", "mass_killing_onset"]
 

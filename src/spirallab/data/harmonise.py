@@ -178,7 +178,7 @@ def harmonise_fariss(path: Path) -> SourceResult:
 def harmonise_cirights(path: Path) -> SourceResult:
     """CIRIGHTS: COW number, then ISO3, then name."""
     frame = loaders.load_cirights(path)
-    values = ["physint_sum", "polpris", "disap", "tort", "kill", "ngo_investigate"]
+    values = ["physint_sum", "polpris", "disap", "tort", "kill", "assn", "ngo_investigate"]
     return _assign("cirights", path, frame, values, ["cow", "iso3", "country"],
                    _by_cow_then("iso3", "name"))
 

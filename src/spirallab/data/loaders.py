@@ -98,9 +98,9 @@ def load_fariss(path: Path) -> pd.DataFrame:
 
 
 def load_cirights(path: Path) -> pd.DataFrame:
-    """CIRIGHTS (UTF-8 with BOM, CRLF): physical integrity sum and components, NGO access."""
+    """CIRIGHTS (UTF-8 with BOM, CRLF): physical integrity, freedom of association, NGO access."""
     cols = ["country", "iso_a3", "year", "cow", "physint_sum", "polpris", "disap", "tort", "kill",
-            "NGO_investigate"]
+            "assn", "NGO_investigate"]
     raw = read_csv_text(path, cols)
     out = pd.DataFrame({
         "country": parse_str(raw, "country"),
@@ -109,7 +109,7 @@ def load_cirights(path: Path) -> pd.DataFrame:
         "year": parse_year(raw, "year"),
         "physint_sum": parse_int(raw, "physint_sum", valid=(0, 8))[0],
     })
-    for comp in ("polpris", "disap", "tort", "kill"):
+    for comp in ("polpris", "disap", "tort", "kill", "assn"):
         out[comp] = parse_int(raw, comp, valid=(0, 2))[0]
     # Shipped as is; the codebook's scale is small, so any integer is accepted here.
     out["ngo_investigate"] = parse_int(raw, "NGO_investigate", valid=(-9, 9))[0]

@@ -16,7 +16,7 @@ from spirallab.data.ratification import load_ratifications, ratification_unmatch
 from spirallab.data.sources import DataSources
 
 # Bump when the panel's columns or any harmonisation rule changes: it is part of the cache key.
-SCHEMA_VERSION = "panel-1"
+SCHEMA_VERSION = "panel-2"
 
 TREATIES = ("iccpr", "iccpr_op1", "iccpr_op2", "icescr", "icescr_op", "cat", "opcat", "cedaw",
             "op_cedaw", "crc", "op_crc_ac", "op_crc_sc", "op_crc_ic", "icerd", "icmw", "crpd",
@@ -30,7 +30,7 @@ _RENAME: dict[str, dict[str, str]] = {
              "polpris": "ciri_polpris"},
     "cirights": {"tort": "cirights_tort", "kill": "cirights_kill", "disap": "cirights_disap",
                  "polpris": "cirights_polpris", "physint_sum": "cirights_physint",
-                 "ngo_investigate": "cirights_ngo_investigate"},
+                 "assn": "cirights_assn", "ngo_investigate": "cirights_ngo_investigate"},
     "hathaway": {"torture": "hathaway_torture"},
     "polity": {"polity2": "polity2"},
     "ucdp": {"osv_gov_deaths": "osv_gov_deaths", "osv_nonstate_deaths": "osv_nonstate_deaths"},
@@ -39,7 +39,7 @@ _RENAME: dict[str, dict[str, str]] = {
 _INT_COLUMNS = ["pts_a", "pts_h", "pts_s", "pts_n_sources", "ciri_tort", "ciri_kill",
                 "ciri_disap", "ciri_polpris", "ciri_physint", "cirights_tort", "cirights_kill",
                 "cirights_disap", "cirights_polpris", "cirights_physint",
-                "cirights_ngo_investigate", "hathaway_torture", "mass_killing",
+                "cirights_assn", "cirights_ngo_investigate", "hathaway_torture", "mass_killing",
                 "mass_killing_onset"]
 _FLOAT_COLUMNS = ["pts", "fariss_theta", "fariss_sd", "polity2", "osv_gov_deaths",
                   "osv_nonstate_deaths"]
@@ -123,7 +123,7 @@ def build_panel(src: DataSources, results: dict[str, SourceResult] | None = None
     front = ["country_id", "name", "cow", "iso3", "year", "pts_a", "pts_h", "pts_s", "pts",
              "pts_n_sources", "fariss_theta", "fariss_sd", "ciri_tort", "ciri_kill", "ciri_disap",
              "ciri_polpris", "ciri_physint", "cirights_tort", "cirights_kill", "cirights_disap",
-             "cirights_polpris", "cirights_physint", "cirights_ngo_investigate",
+             "cirights_polpris", "cirights_physint", "cirights_assn", "cirights_ngo_investigate",
              "hathaway_torture", "polity2", "osv_gov_deaths", "osv_nonstate_deaths",
              "mass_killing", "mass_killing_onset"]
     rest = sorted(c for c in panel.columns if c not in front)

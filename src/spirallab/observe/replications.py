@@ -211,7 +211,7 @@ def empty_promises(
     outcome: str = "fariss_theta",
     window: int = 5,
     min_years: int = 3,
-    civil_society: str | None = "cirights_ngo_investigate",
+    civil_society: str | None = "cirights_assn",
     relative_to_world: bool = True,
     n_boot: int = 2000,
     seed: int = 0,
