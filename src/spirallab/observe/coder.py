@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from spirallab.model.state import PHASE_LABELS  # one vocabulary for simulated and coded phases
+
 __all__ = [
     "DEFAULT_RULES",
     "PHASE_LABELS",
@@ -45,13 +47,6 @@ __all__ = [
 
 RULES_VERSION = "1.0.0"
 
-PHASE_LABELS: dict[int, str] = {
-    1: "repression",
-    2: "denial",
-    3: "tactical concessions",
-    4: "prescriptive status",
-    5: "rule-consistent behaviour",
-}
 
 CLASS_NAMES = ("good", "mixed", "repressive", "severe")
 
