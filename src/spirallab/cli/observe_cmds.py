@@ -100,19 +100,29 @@ def _casefiles(use: bool) -> dict[str, Any]:
     return dict(builtin_casefiles())
 
 
+# Options shared by `code` and `decoupling`.
+DataOption = Annotated[
+    Path, typer.Option("--data", help="Data folder (../shared/data layout).")
+]
+FormatOption = Annotated[OutFormat, typer.Option("--format", help="Table format.")]
+CasefilesOption = Annotated[
+    bool,
+    typer.Option("--casefiles/--no-casefiles", help="Use the built-in case files as evidence."),
+]
+CacheOption = Annotated[Path | None, typer.Option("--cache", help="Panel cache folder.")]
+
+
 @app.command("code")
 def code(
-    data: Annotated[Path, typer.Option("--data", help="Data folder (../shared/data layout).")],
+    data: DataOption,
     country: Annotated[list[str] | None, typer.Option(
         "--country", help="Country name, ISO3 code or COW number (repeatable). Restricts the "
         "table and the figures; default: all countries coded, figures for the case-file "
         "countries.")] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("spirallab-phases"),
-    fmt: Annotated[OutFormat, typer.Option("--format", help="Table format.")] =
-    OutFormat.parquet,
-    casefiles: Annotated[bool, typer.Option(
-        "--casefiles/--no-casefiles", help="Use the built-in case files as evidence.")] = True,
-    cache: Annotated[Path | None, typer.Option("--cache", help="Panel cache folder.")] = None,
+    fmt: FormatOption = OutFormat.parquet,
+    casefiles: CasefilesOption = True,
+    cache: CacheOption = None,
 ) -> None:
     """Code every country-year into a spiral phase; write the table, timelines and an index."""
     from spirallab.observe.coder import code_phases
@@ -145,13 +155,11 @@ def code(
 
 @app.command("decoupling")
 def decoupling_cmd(
-    data: Annotated[Path, typer.Option("--data", help="Data folder (../shared/data layout).")],
+    data: DataOption,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
-    fmt: Annotated[OutFormat, typer.Option("--format", help="Table format.")] =
-    OutFormat.parquet,
-    casefiles: Annotated[bool, typer.Option(
-        "--casefiles/--no-casefiles", help="Use the built-in case files as evidence.")] = True,
-    cache: Annotated[Path | None, typer.Option("--cache", help="Panel cache folder.")] = None,
+    fmt: FormatOption = OutFormat.parquet,
+    casefiles: CasefilesOption = True,
+    cache: CacheOption = None,
 ) -> None:
     """Commitment vs practice per country-year and by year, with a world figure."""
     from spirallab.observe.coder import code_phases
