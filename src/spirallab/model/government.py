@@ -41,7 +41,7 @@ def vulnerability(ctx: Context) -> F:
 
 def full_mobilisation(s: State, ctx: Context) -> F:
     """How far the opposition counts as fully mobilised: a logistic step at the threshold."""
-    z = (s.mobilisation - ctx.params.mobilisation_threshold) * np.float32(12.0)
+    z = (s.mobilisation - ctx.params.mobilisation_threshold) * ctx.params.mobilisation_steepness
     out: F = ONE / (ONE + np.exp(-z))
     return out
 
@@ -77,7 +77,7 @@ def crack_down(s: State, ctx: Context, hit: B) -> State:
         legitimacy=np.maximum(s.legitimacy - h * p.crackdown_legitimacy_cost, ZERO),
         information=s.information + h * p.crackdown_information * (ONE - s.information),
         repression_political=s.repression_political
-        + h * np.float32(0.3) * (ONE - s.repression_political),
+        + h * p.crackdown_repression * (ONE - s.repression_political),
     )
 
 
@@ -96,7 +96,7 @@ def decide(s: State, ctx: Context, emit: Emit) -> State:
 
     # Hypothesis 2: pressure x vulnerability x network mobilisation.
     leverage = s.pressure_above * vulnerability(ctx)
-    push = np.minimum(s.campaign, ONE) + np.float32(0.5) * s.mobilisation
+    push = np.minimum(s.campaign, ONE) + p.domestic_push * s.mobilisation
     h2 = p.concession_rate * leverage * push * (ONE - rally)
     # World time shortens denial (001 "World time"); density is frozen when the mechanism is off.
     h2 = h2 * (ONE + p.world_time_speedup * ctx.density)
@@ -115,8 +115,8 @@ def decide(s: State, ctx: Context, emit: Emit) -> State:
         pres = (
             p.prescriptive_rate
             * mobilised
-            * (np.float32(0.3) + np.float32(0.7) * s.linkage)
-            * (np.float32(0.3) + np.float32(0.7) * s.entrapment)
+            * (ONE - p.linkage_weight + p.linkage_weight * s.linkage)
+            * (ONE - p.entrapment_weight + p.entrapment_weight * s.entrapment)
         )
     else:
         pres = ZERO * mobilised
@@ -170,7 +170,7 @@ def decide(s: State, ctx: Context, emit: Emit) -> State:
     # Entrapment: arguing with critics ties the government to its words (001 "Phase 3").
     entrapment = new.entrapment
     if on.entrapment:
-        dialogue = ONE + np.float32(0.5) * (st == ARGUMENT)
+        dialogue = ONE + p.dialogue_gain * (st == ARGUMENT)
         gain = p.entrapment_rate * np.minimum(s.campaign, ONE) * dialogue * conceding
         entrapment = entrapment + ctx.dt * gain * (ONE - entrapment)
     entrapment = entrapment * (ONE - np.float32(0.5) * backslide)
@@ -182,7 +182,7 @@ def decide(s: State, ctx: Context, emit: Emit) -> State:
     new = new.replace(
         stance=stance,
         repression_political=new.repression_political * relief,
-        fear=new.fear * (ONE - np.float32(0.2) * concede),
+        fear=new.fear * (ONE - p.release_fear_relief * concede),
         entrapment=entrapment,
         new_regime=new.new_regime | falls,
         regime_age=regime_age,
@@ -270,9 +270,9 @@ def adjust_practice(s: State, ctx: Context) -> State:
     below = below_raw / (p.pressure_half + below_raw)
     push = above * below if on.pincer else np.maximum(above, below)
     control = np.minimum(
-        np.float32(0.3)
-        + np.float32(0.7) * ctx.security_control
-        + np.float32(0.2) * s.trained_officials,
+        p.control_floor
+        + (ONE - p.control_floor) * ctx.security_control
+        + p.training_gain * s.trained_officials,
         ONE,
     )
     improve = p.compliance_rate * push * control * accepting + direct
@@ -285,7 +285,7 @@ def adjust_practice(s: State, ctx: Context) -> State:
     if on.habituation:
         low = (ONE - (ONE - political) * (ONE - endemic)) <= p.low_repression
         grow = p.habituation_rate * s.institutions * (low & accepting) * (ONE - habituation)
-        erode = np.float32(0.5) * p.habituation_rate * ~low * habituation
+        erode = p.habituation_erosion * p.habituation_rate * ~low * habituation
         habituation = habituation + dt * (grow - erode)
     return s.replace(
         repression_political=np.clip(political, ZERO, ONE),
