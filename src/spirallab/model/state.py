@@ -7,7 +7,7 @@ replicates share the array, which keeps runs bit-identical whatever the chunking
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -98,7 +98,3 @@ class State:
         """Pressure from below: a mobilised society that is not paralysed by fear."""
         out: F = self.mobilisation * (1.0 - self.fear)
         return out
-
-
-def state_names() -> list[str]:
-    return [f.name for f in fields(State)]
