@@ -72,7 +72,7 @@ def simulate(
         outs[0].records if len(outs) == 1 else np.concatenate([o.records for o in outs], axis=3)
     )
     frames = [o.events for o in outs if len(o.events)]
-    events = pd.concat(frames, ignore_index=True) if frames else empty_events()
+    events = pd.concat(frames, ignore_index=True) if frames else empty_events(setup.country_ids)
     return SimulationResult(
         scenario=scenario, setup=setup, seed=seed, records=records, events=events
     )

@@ -36,6 +36,29 @@ EVENT_NAMES: dict[str, str] = {
 
 COLUMNS = ["replicate", "country", "year", "event", "from_phase", "to_phase", "detail"]
 
+# Every detail a mechanism may attach to an event. A fixed list keeps the categorical columns
+# identical whatever the chunking, so frames from worker processes concatenate exactly.
+DETAILS: tuple[str, ...] = (
+    "",
+    "decapitating",
+    "non-decapitating",
+    "imposed (lever)",
+    "prisoner release",
+    "opposition coalition takes power",
+    "controlled liberalisation",
+    "consolidated government retreats",
+    "shock (lever): opposition coalition takes power",
+    "shock (lever): new repressive government",
+    "shock (lever): habituated state keeps practice",
+    "core conventions (ICCPR, CAT)",
+    "optional protocols (ICCPR-OP1, OPCAT)",
+    "norms in constitution and law",
+    "complaint mechanism",
+    "trained officials",
+)
+_EVENT_CODE = {name: i for i, name in enumerate(EVENT_NAMES)}
+_DETAIL_CODE = {d: i for i, d in enumerate(DETAILS)}
+
 
 @dataclass
 class EventLog:
@@ -43,95 +66,74 @@ class EventLog:
 
     replicate_offset: int = 0
     year: int = 0
-    _parts: list[dict[str, Any]] = field(default_factory=list)
+    _parts: list[tuple[int, int, int, Any, Any, Any, Any]] = field(default_factory=list)
 
     def emit(self, name: str, mask: B, detail: str = "") -> None:
         if mask.any():
             c, r = np.nonzero(mask)
-            self._parts.append(
-                {
-                    "year": self.year,
-                    "c": c,
-                    "r": r,
-                    "event": name,
-                    "detail": detail,
-                    "from": -1,
-                    "to": -1,
-                }
-            )
+            self._parts.append((self.year, _EVENT_CODE[name], _DETAIL_CODE[detail], c, r, -1, -1))
 
     def emit_transitions(self, old: npt.NDArray[np.int8], new: npt.NDArray[np.int8]) -> None:
         changed = (old != new) & (old > 0)
         if not changed.any():
             return
         c, r = np.nonzero(changed)
-        f, t = old[c, r].astype(np.int64), new[c, r].astype(np.int64)
-        self._parts.append(
-            {
-                "year": self.year,
-                "c": c,
-                "r": r,
-                "event": "transition",
-                "detail": "",
-                "from": f,
-                "to": t,
-            }
-        )
+        f, t = old[c, r], new[c, r]
+        self._parts.append((self.year, _EVENT_CODE["transition"], 0, c, r, f, t))
         down = t < f
         if down.any():
             self._parts.append(
-                {
-                    "year": self.year,
-                    "c": c[down],
-                    "r": r[down],
-                    "event": "backslide",
-                    "detail": "",
-                    "from": f[down],
-                    "to": t[down],
-                }
+                (self.year, _EVENT_CODE["backslide"], 0, c[down], r[down], f[down], t[down])
             )
 
     def frame(self, country_ids: list[str]) -> pd.DataFrame:
-        """All events as a tidy frame sorted by replicate, year, country and event."""
+        """All events as a tidy frame sorted by replicate, year, country (scenario order), event."""
         if not self._parts:
-            return empty_events()
-        n = [len(p["c"]) for p in self._parts]
-        cat = np.concatenate
+            return empty_events(country_ids)
+        n = np.array([len(p[3]) for p in self._parts])
+        year = np.repeat(np.array([p[0] for p in self._parts], dtype=np.int64), n)
+        event = np.repeat(np.array([p[1] for p in self._parts], dtype=np.int16), n)
+        detail = np.repeat(np.array([p[2] for p in self._parts], dtype=np.int16), n)
+        country = np.concatenate([p[3] for p in self._parts])
+        replicate = np.concatenate([p[4] for p in self._parts]) + self.replicate_offset
+        phases = [
+            np.concatenate(
+                [
+                    np.asarray(p[k], dtype=np.int8)
+                    if np.ndim(p[k])
+                    else np.full(len(p[3]), -1, dtype=np.int8)
+                    for p in self._parts
+                ]
+            )
+            for k in (5, 6)
+        ]
+        order = np.lexsort((event, country, year, replicate))
         df = pd.DataFrame(
             {
-                "replicate": cat([p["r"] for p in self._parts]) + self.replicate_offset,
-                "country": np.asarray(country_ids, dtype=object)[
-                    cat([p["c"] for p in self._parts])
-                ],
-                "year": np.repeat([p["year"] for p in self._parts], n),
-                "event": pd.Categorical(
-                    np.repeat([p["event"] for p in self._parts], n), categories=list(EVENT_NAMES)
-                ),
-                "from_phase": cat(
-                    [np.broadcast_to(p["from"], k) for p, k in zip(self._parts, n, strict=True)]
-                ),
-                "to_phase": cat(
-                    [np.broadcast_to(p["to"], k) for p, k in zip(self._parts, n, strict=True)]
-                ),
-                "detail": pd.Categorical(np.repeat([p["detail"] for p in self._parts], n)),
+                "replicate": replicate[order].astype(np.int64),
+                "country": pd.Categorical.from_codes(country[order], categories=country_ids),
+                "year": year[order],
+                "event": pd.Categorical.from_codes(event[order], categories=list(EVENT_NAMES)),
+                "from_phase": pd.array(phases[0][order], dtype="Int8"),
+                "to_phase": pd.array(phases[1][order], dtype="Int8"),
+                "detail": pd.Categorical.from_codes(detail[order], categories=list(DETAILS)),
             }
         )
         for col in ("from_phase", "to_phase"):
-            df[col] = df[col].astype("Int8").mask(df[col] < 0)
-        return df.sort_values(
-            ["replicate", "year", "country", "event"], kind="stable", ignore_index=True
-        )
+            df[col] = df[col].mask(df[col] < 0)
+        return df
 
 
-def empty_events() -> pd.DataFrame:
+def empty_events(country_ids: list[str] | None = None) -> pd.DataFrame:
+    """An events frame with no rows and the usual columns and types."""
     return pd.DataFrame(
         {
             "replicate": pd.Series(dtype="int64"),
-            "country": pd.Series(dtype="object"),
+            "country": pd.Categorical([], categories=country_ids or []),
             "year": pd.Series(dtype="int64"),
-            "event": pd.Series(dtype="object"),
+            "event": pd.Categorical([], categories=list(EVENT_NAMES)),
             "from_phase": pd.Series(dtype="Int8"),
             "to_phase": pd.Series(dtype="Int8"),
-            "detail": pd.Series(dtype="object"),
+            "detail": pd.Categorical([], categories=list(DETAILS)),
         }
     )
