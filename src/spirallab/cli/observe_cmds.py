@@ -34,12 +34,8 @@ def _load(data: Path, cache: Path | None) -> tuple[pd.DataFrame, pd.DataFrame | 
                          expected="a folder laid out like ../shared/data")
     src = DataSources.from_dir(data)
     panel = load_panel(src, cache_dir=cache)
-    try:
-        rats: pd.DataFrame | None = load_ratifications(src)
-    except InputError:
-        raise
-    except Exception:  # ratification markers are optional decoration on the figures
-        rats = None
+    # Ratification markers are drawn when treaty files are given; their errors are reported.
+    rats = load_ratifications(src) if src.ratification else None
     return panel, rats
 
 
