@@ -26,7 +26,13 @@ _err = Console(stderr=True)
 
 def _register() -> None:
     # Imported for their side effect of adding commands to ``app``.
-    from spirallab.cli import data_cmds, model_cmds, observe_cmds  # noqa: F401
+    from spirallab.cli import (  # noqa: F401
+        analysis_cmds,
+        data_cmds,
+        experiment_cmds,
+        model_cmds,
+        observe_cmds,
+    )
 
 
 _register()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any, TypeVar, get_args, get_origin
 
 from annotated_types import Ge, Le
 from pydantic import BaseModel, ValidationError
@@ -14,6 +14,7 @@ from spirallab.errors import InputError, key_path
 from spirallab.scenarios.schema import Scenario
 
 BUILTIN_PACKAGE = "spirallab.scenarios.builtin"
+M = TypeVar("M", bound=BaseModel)
 
 
 def builtin_names() -> list[str]:
@@ -59,8 +60,13 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
 
 def parse_scenario(data: dict[str, Any], source: str | Path = "<scenario>") -> Scenario:
     """Validate a scenario given as a dict; errors name the key path and the allowed values."""
+    return parse_model(Scenario, data, source)
+
+
+def parse_model(root: type[M], data: dict[str, Any], source: str | Path) -> M:
+    """Validate ``data`` as ``root``; the first error becomes an :class:`InputError`."""
     try:
-        return Scenario.model_validate(data)
+        return root.model_validate(data)
     except ValidationError as exc:
         # Of a union's alternatives, report the one that got deepest into the value.
         errors: list[dict[str, Any]] = [dict(e, loc=_clean(e["loc"])) for e in exc.errors()]
@@ -73,7 +79,7 @@ def parse_scenario(data: dict[str, Any], source: str | Path = "<scenario>") -> S
             file=source,
             where=_key_path(err["loc"]),
             found=found,
-            expected=_expected(err, data),
+            expected=_expected(err, root),
         ) from None
 
 
@@ -96,9 +102,11 @@ def _problem(err: Any) -> str:
     return msg.removeprefix("Value error, ")
 
 
-def _model_at(loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, str | None]:
+def _model_at(
+    loc: tuple[Any, ...], root: type[BaseModel]
+) -> tuple[type[BaseModel] | None, str | None]:
     """The model that owns the last named key of ``loc``, and that key."""
-    model: type[BaseModel] | None = Scenario
+    model: type[BaseModel] | None = root
     owner: type[BaseModel] | None = None
     key: str | None = None
     for part in loc:
@@ -124,11 +132,11 @@ def _inner_model(ann: Any) -> type[BaseModel] | None:
     return None
 
 
-def _expected(err: Any, data: dict[str, Any]) -> str | None:
+def _expected(err: Any, root: type[BaseModel]) -> str | None:
     kind = err["type"]
     loc = tuple(err["loc"])
     if kind == "extra_forbidden":
-        owner, _ = _model_at(loc[:-1]) if len(loc) > 1 else (Scenario, None)
+        owner, _ = _model_at(loc[:-1], root) if len(loc) > 1 else (root, None)
         parent = (
             _inner_model(owner.model_fields[loc[-2]].annotation)
             if (
@@ -140,13 +148,13 @@ def _expected(err: Any, data: dict[str, Any]) -> str | None:
             else owner
         )
         if len(loc) > 1 and isinstance(loc[-2], int):
-            owner2, key2 = _model_at(loc[:-2])
+            owner2, key2 = _model_at(loc[:-2], root)
             if owner2 is not None and key2 is not None:
                 parent = _inner_model(owner2.model_fields[key2].annotation)
         if parent is not None:
             return "one of: " + ", ".join(parent.model_fields)
         return None
-    owner, key = _model_at(loc)
+    owner, key = _model_at(loc, root)
     if owner is None or key is None or key not in owner.model_fields:
         return None
     info = owner.model_fields[key]

@@ -1,0 +1,3 @@
+"""Commands that analyse a finished sweep: ``sensitivity`` and ``discover``."""
+
+from __future__ import annotations

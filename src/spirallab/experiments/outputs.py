@@ -1,0 +1,84 @@
+"""Summary outputs of one point: what a sweep keeps instead of every trajectory.
+
+Each point yields one row per country and one pooled row (``country = "ALL"``, statistics over
+every country-replicate). Column names are stable and documented in docs/experiments.md:
+
+- ``p_phase{k}_by_{Y}``: share of runs that reached phase k (or higher) by the end of year Y;
+- ``years_in_phase{k}``: median number of recorded years spent in phase k;
+- ``backsliding``: share of runs whose phase fell at least once;
+- ``final_repression`` and ``final_phase``: means in the last simulated year.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from spirallab.experiments.spec import Outputs
+from spirallab.model.result import SimulationResult
+
+POOLED = "ALL"
+
+
+def output_columns(outputs: Outputs, by_years: list[int]) -> list[str]:
+    """The summary columns an experiment produces, in order."""
+    cols: list[str] = []
+    for kind in outputs.statistics:
+        if kind == "p_reach":
+            cols += [f"p_phase{k}_by_{y}" for y in by_years for k in range(2, 6)]
+        elif kind == "years_in_phase":
+            cols += [f"years_in_phase{k}" for k in range(1, 6)]
+        else:
+            cols.append(kind)
+    return cols
+
+
+def summarise(result: SimulationResult, outputs: Outputs, by_years: list[int]) -> pd.DataFrame:
+    """One row per country plus the pooled row; columns as :func:`output_columns`."""
+    ids = [*result.country_ids, POOLED]
+    first = result.first_year_reached()  # (5, C, R)
+    phases = result.phases  # (Y, C, R)
+    table: dict[str, npt.NDArray[np.float64]] = {}
+
+    def per_country(x: npt.NDArray[np.float64], how: str) -> npt.NDArray[np.float64]:
+        # x: (C, R) values per run -> (C + 1,) with the pooled statistic last.
+        f = np.mean if how == "mean" else np.median
+        return np.append(f(x, axis=1), f(x))
+
+    for kind in outputs.statistics:
+        if kind == "p_reach":
+            for y in by_years:
+                for k in range(2, 6):
+                    reached = (first[k - 1] <= y).astype(np.float64)  # NaN compares False
+                    table[f"p_phase{k}_by_{y}"] = per_country(reached, "mean")
+        elif kind == "years_in_phase":
+            for k in range(1, 6):
+                years = (phases == k).sum(axis=0).astype(np.float64)
+                table[f"years_in_phase{k}"] = per_country(years, "median")
+        elif kind == "backsliding":
+            table["backsliding"] = per_country(result.backslid().astype(np.float64), "mean")
+        elif kind == "final_repression":
+            rep = result.array("repression")[-1].astype(np.float64)
+            table["final_repression"] = per_country(rep, "mean")
+        elif kind == "final_phase":
+            table["final_phase"] = per_country(phases[-1].astype(np.float64), "mean")
+    frame = pd.DataFrame(table)
+    frame.insert(0, "country", ids)
+    return frame
+
+
+def trajectories(result: SimulationResult) -> pd.DataFrame:
+    """Phase and repression per replicate, country and year (compact dtypes)."""
+    ph = result.phases
+    rep = result.array("repression")
+    n_y, n_c, n_r = ph.shape
+    return pd.DataFrame(
+        {
+            "country": pd.Categorical(np.repeat(result.country_ids, n_r).tolist() * n_y),
+            "replicate": np.tile(np.arange(n_r, dtype=np.int32), n_y * n_c),
+            "year": np.repeat(result.years.astype(np.int16), n_c * n_r),
+            "phase": ph.reshape(-1).astype(np.int8),
+            "repression": rep.reshape(-1).astype(np.float32),
+        }
+    )

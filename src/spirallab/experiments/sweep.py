@@ -1,0 +1,480 @@
+"""Run an experiment: every point of its design, in chunks, into a crash-safe results store.
+
+Each point is simulated on its own with the experiment's seed (or a seed derived from the point
+number when common random numbers are off), so its results depend on nothing but the experiment:
+not on the number of workers, on where a chunk runs (a local process or a Dask worker) or on
+whether the sweep was interrupted and resumed. Workers return summaries; only this process writes
+to the store.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from spirallab.errors import InputError
+from spirallab.experiments.design import design_size, salib_problem, sample_points
+from spirallab.experiments.outputs import output_columns, summarise, trajectories
+from spirallab.experiments.spec import (
+    DesignKind,
+    Experiment,
+    Outputs,
+    Scalar,
+    apply_factors,
+    factor_bounds,
+    grid_levels,
+    load_experiment,
+)
+from spirallab.experiments.store import FORMAT, SweepStore, preflight
+from spirallab.model.setup import build_setup
+from spirallab.scenarios.schema import Scenario
+
+# A chunk of about this many country-steps takes a few seconds: small enough that a crash loses
+# little, large enough that scheduling and file overheads stay small.
+CHUNK_COUNTRY_STEPS = 2_000_000
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """Everything a worker needs to simulate one chunk of points (picklable)."""
+
+    chunk: int
+    base: Scenario
+    factor_names: tuple[str, ...]
+    points: tuple[int, ...]
+    values: tuple[tuple[Scalar, ...], ...]
+    replicates: int
+    seed: int
+    common_random_numbers: bool
+    start: int | None
+    end: int | None
+    outputs: Outputs
+    by_years: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    chunk: int
+    summaries: pd.DataFrame
+    trajectories: pd.DataFrame | None
+    runs: int
+
+
+def point_seed(seed: int, point: int) -> int:
+    """An independent seed for one point, derived from the experiment seed."""
+    state = np.random.SeedSequence((seed, point)).generate_state(2, dtype=np.uint32)
+    return int(state[0]) << 32 | int(state[1])
+
+
+def run_chunk_task(task: ChunkTask) -> ChunkResult:
+    """Simulate every point of a chunk and summarise it. Runs in a worker."""
+    from spirallab.api import simulate
+
+    summaries: list[pd.DataFrame] = []
+    trajs: list[pd.DataFrame] = []
+    for point, values in zip(task.points, task.values, strict=True):
+        setting = dict(zip(task.factor_names, values, strict=True))
+        try:
+            scenario = apply_factors(task.base, setting)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise InputError(
+                f"point {point} gives an invalid scenario: {err['msg']}",
+                where=".".join(str(p) for p in err["loc"]),
+                found=setting,
+                expected="factor ranges that cannot contradict each other",
+            ) from None
+        seed = task.seed if task.common_random_numbers else point_seed(task.seed, point)
+        result = simulate(scenario, task.replicates, seed, start=task.start, end=task.end)
+        frame = summarise(result, task.outputs, list(task.by_years))
+        frame.insert(0, "point", np.int64(point))
+        summaries.append(frame)
+        if task.outputs.trajectories:
+            traj = trajectories(result)
+            traj.insert(0, "point", np.int64(point))
+            trajs.append(traj)
+    return ChunkResult(
+        chunk=task.chunk,
+        summaries=pd.concat(summaries, ignore_index=True),
+        trajectories=pd.concat(trajs, ignore_index=True) if trajs else None,
+        runs=len(task.points) * task.replicates,
+    )
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A checked experiment, ready to run."""
+
+    experiment: Experiment
+    base: Scenario
+    text: str
+    points: pd.DataFrame
+    by_years: tuple[int, ...]
+    n_countries: int
+    years: tuple[int, int]
+    digest: str
+
+    @property
+    def n_points(self) -> int:
+        return len(self.points)
+
+    def country_steps_per_point(self) -> int:
+        return self.n_countries * (self.years[1] - self.years[0]) * self.experiment.replicates
+
+    def default_chunk_points(self) -> int:
+        return int(min(1000, max(1, CHUNK_COUNTRY_STEPS // max(1, self.country_steps_per_point()))))
+
+    def bytes_needed(self) -> int:
+        """A generous estimate of the store's size on disk."""
+        n_out = len(output_columns(self.experiment.outputs, list(self.by_years)))
+        per_point = (self.n_countries + 1) * (n_out + 2) * 8
+        if self.experiment.outputs.trajectories:
+            n_years = self.years[1] - self.years[0] + 1
+            per_point += self.n_countries * n_years * self.experiment.replicates * 12
+        return per_point * self.n_points + 2**20
+
+
+def plan_experiment(path: str | Path) -> Plan:
+    """Load an experiment and check it against its budget before anything runs."""
+    experiment, base, text = load_experiment(path)
+    size = design_size(experiment)
+    runs = size * experiment.replicates
+    if runs > experiment.budget_runs:
+        per_point = max(1, experiment.budget_runs // experiment.replicates)
+        raise InputError(
+            f"the design is too large for the budget: {size:,} points x "
+            f"{experiment.replicates:,} replicates = {runs:,} runs, over "
+            f"budget_runs = {experiment.budget_runs:,}",
+            file=path,
+            where="design",
+            expected=f"at most {per_point:,} points at this number of replicates (lower "
+            "design.samples or replicates, or raise budget_runs)",
+        )
+    setup = build_setup(base, start=experiment.start, end=experiment.end)
+    first, last = int(setup.years[0]), int(setup.years[-1])
+    by_years = tuple(experiment.outputs.by_years or [last])
+    for i, y in enumerate(by_years):
+        if not first <= y <= last:
+            raise InputError(
+                "year outside the simulated years",
+                file=path,
+                where=f"outputs.by_years[{i}]",
+                found=y,
+                expected=f"a year from {first} to {last}",
+            )
+    return Plan(
+        experiment=experiment,
+        base=base,
+        text=text,
+        points=sample_points(experiment),
+        by_years=by_years,
+        n_countries=setup.n_countries,
+        years=(first, last),
+        digest=experiment.digest(base),
+    )
+
+
+def _manifest(plan: Plan, chunk_points: int) -> dict[str, Any]:
+    from spirallab import __version__
+
+    e = plan.experiment
+    factors: list[dict[str, Any]] = []
+    for f in e.factors:
+        if e.design.kind == DesignKind.grid:
+            factors.append({"name": f.name, "levels": grid_levels(f)})
+        else:
+            factors.append({"name": f.name, "bounds": list(factor_bounds(f))})
+    return {
+        "format": FORMAT,
+        "spirallab_version": __version__,
+        "experiment": e.name,
+        "description": e.description,
+        "digest": plan.digest,
+        "scenario": plan.base.name,
+        "countries": list(build_setup(plan.base, start=e.start, end=e.end).country_ids),
+        "years": list(plan.years),
+        "design": e.design.model_dump(mode="json"),
+        "factors": factors,
+        "problem": salib_problem(e) if e.design.kind != DesignKind.grid else None,
+        "replicates": e.replicates,
+        "seed": e.seed,
+        "common_random_numbers": e.common_random_numbers,
+        "by_years": list(plan.by_years),
+        "outputs": output_columns(e.outputs, list(plan.by_years)),
+        "trajectories": e.outputs.trajectories,
+        "n_points": plan.n_points,
+        "chunk_points": chunk_points,
+        "n_chunks": math.ceil(plan.n_points / chunk_points),
+    }
+
+
+# --- executing --------------------------------------------------------------------------------
+
+
+class _Pool(Protocol):
+    slots: int
+
+    def submit(self, task: ChunkTask) -> Any: ...
+
+    def wait_any(self, pending: set[Any]) -> tuple[set[Any], set[Any]]: ...
+
+    def close(self) -> None: ...
+
+
+class _Serial:
+    """Runs each chunk in this process when it is submitted (one worker)."""
+
+    slots = 1
+
+    def submit(self, task: ChunkTask) -> Future[ChunkResult]:
+        fut: Future[ChunkResult] = Future()
+        try:
+            fut.set_result(run_chunk_task(task))
+        except BaseException as exc:  # handed to the caller through the future
+            fut.set_exception(exc)
+        return fut
+
+    def wait_any(self, pending: set[Any]) -> tuple[set[Any], set[Any]]:
+        return set(pending), set()
+
+    def close(self) -> None:
+        pass
+
+
+class _Processes:
+    def __init__(self, workers: int) -> None:
+        self.slots = workers
+        self._pool = ProcessPoolExecutor(max_workers=workers)
+
+    def submit(self, task: ChunkTask) -> Future[ChunkResult]:
+        return self._pool.submit(run_chunk_task, task)
+
+    def wait_any(self, pending: set[Any]) -> tuple[set[Any], set[Any]]:
+        done, rest = wait(pending, return_when=FIRST_COMPLETED)
+        return set(done), set(rest)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class _Dask:
+    def __init__(self, address: str, timeout: float = 10.0) -> None:
+        try:
+            from distributed import Client
+        except ImportError:  # pragma: no cover - distributed is a dependency
+            raise InputError("the Dask scheduler option needs the 'distributed' package") from None
+        try:
+            self._client = Client(address, timeout=f"{timeout}s", set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError(
+                f"cannot reach the Dask scheduler within {timeout:g} s ({exc.__class__.__name__})",
+                where="--scheduler",
+                found=address,
+                expected="the address of a running scheduler, e.g. tcp://127.0.0.1:8786",
+            ) from None
+        threads = sum(self._client.nthreads().values())
+        self.slots = max(1, threads)
+
+    def submit(self, task: ChunkTask) -> Any:
+        return self._client.submit(run_chunk_task, task, pure=False)
+
+    def wait_any(self, pending: set[Any]) -> tuple[set[Any], set[Any]]:
+        from distributed import wait as dask_wait
+
+        with self._client.as_current():
+            done, rest = dask_wait(list(pending), return_when="FIRST_COMPLETED")
+        return set(done), set(rest)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+@dataclass
+class SweepReport:
+    """What a call to :func:`sweep` did."""
+
+    out: Path
+    n_points: int
+    n_chunks: int
+    chunks_run: int
+    chunks_skipped: int
+    runs: int
+    seconds: float
+
+    @property
+    def runs_per_second(self) -> float:
+        return self.runs / self.seconds if self.seconds > 0 else float("nan")
+
+
+Progress = Callable[[int, int, int], None]  # (points done, points in all, runs this session)
+
+
+def sweep(
+    experiment: str | Path,
+    out: str | Path,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    chunk_points: int | None = None,
+    progress: Progress | None = None,
+) -> SweepReport:
+    """Run (or finish, with ``resume``) an experiment into the results store ``out``.
+
+    ``workers`` local processes (default: the machine's cores), or the Dask scheduler at
+    ``scheduler``. Results are bit-identical whichever is used.
+    """
+    out = Path(out)
+    plan = plan_experiment(experiment)
+    # Everything that can be refused is checked before anything is written or run: the worker
+    # count, the scheduler, the folder and the disk.
+    _check_workers(workers)
+    pool = _make_pool(workers, scheduler)
+    try:
+        store = _open_or_create(plan, out, resume, chunk_points)
+    except BaseException:
+        pool.close()
+        raise
+    n_chunks = store.n_chunks
+    size = int(store.manifest["chunk_points"])
+    done = store.done_chunks()
+    todo = [c for c in range(n_chunks) if c not in done]
+    points_done = sum(min(size, plan.n_points - c * size) for c in done)
+    if progress is not None:
+        progress(points_done, plan.n_points, 0)
+    t0 = time.perf_counter()
+    runs = 0
+    try:
+        if todo:
+            for result in _execute(pool, (_task(plan, c, size) for c in todo)):
+                store.write_chunk(result.chunk, result.summaries, result.trajectories)
+                store.save_manifest()
+                runs += result.runs
+                points_done += len(result.summaries["point"].unique())
+                if progress is not None:
+                    progress(points_done, plan.n_points, runs)
+    finally:
+        pool.close()
+        store.save_manifest()
+    return SweepReport(
+        out=out,
+        n_points=plan.n_points,
+        n_chunks=n_chunks,
+        chunks_run=len(todo),
+        chunks_skipped=len(done),
+        runs=runs,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def _check_workers(workers: int | None) -> None:
+    if workers is not None and workers < 1:
+        raise InputError("workers must be at least 1", where="--workers", found=workers)
+
+
+def _make_pool(workers: int | None, scheduler: str | None) -> _Pool:
+    if scheduler is not None:
+        return _Dask(scheduler)
+    n = workers if workers is not None else (os.cpu_count() or 1)
+    return _Serial() if n == 1 else _Processes(n)
+
+
+def _execute(pool: _Pool, tasks: Iterable[ChunkTask]) -> Iterable[ChunkResult]:
+    """Keep every slot busy (plus one queued task each) and yield results as they finish.
+
+    Only a bounded window of tasks is in flight, so memory does not grow with the design.
+    """
+    queue = iter(tasks)
+    pending: set[Any] = set()
+    window = 2 * pool.slots
+    exhausted = False
+    while True:
+        while not exhausted and len(pending) < window:
+            task = next(queue, None)
+            if task is None:
+                exhausted = True
+            else:
+                pending.add(pool.submit(task))
+        if not pending:
+            return
+        finished, pending = pool.wait_any(pending)
+        for fut in finished:
+            yield fut.result()  # a worker's exception is raised here
+
+
+def _task(plan: Plan, chunk: int, size: int) -> ChunkTask:
+    e = plan.experiment
+    rows = plan.points.iloc[chunk * size : (chunk + 1) * size]
+    names = tuple(f.name for f in e.factors)
+    values = tuple(
+        tuple(_scalar(v) for v in row) for row in rows[list(names)].itertuples(index=False)
+    )
+    return ChunkTask(
+        chunk=chunk,
+        base=plan.base,
+        factor_names=names,
+        points=tuple(int(p) for p in rows["point"]),
+        values=values,
+        replicates=e.replicates,
+        seed=e.seed,
+        common_random_numbers=e.common_random_numbers,
+        start=e.start,
+        end=e.end,
+        outputs=e.outputs,
+        by_years=plan.by_years,
+    )
+
+
+def _scalar(v: Any) -> Scalar:
+    if isinstance(v, bool | np.bool_):
+        return bool(v)
+    if isinstance(v, int | np.integer):
+        return int(v)
+    return float(v)
+
+
+def _open_or_create(plan: Plan, out: Path, resume: bool, chunk_points: int | None) -> SweepStore:
+    if (out / "manifest.json").exists():
+        store = SweepStore.open(out)
+        if store.manifest.get("digest") != plan.digest:
+            raise InputError(
+                "the folder holds the results of a different experiment (or a changed one)",
+                file=out,
+                found=store.manifest.get("experiment"),
+                expected="the experiment that started it, or a new --out folder",
+            )
+        if not resume:
+            raise InputError(
+                "the folder already holds this sweep",
+                file=out,
+                expected="--resume to finish it, or a new --out folder",
+            )
+        preflight(out, plan.bytes_needed())
+        store.clean_partial()
+        return store
+    if out.exists() and any(out.iterdir()):
+        raise InputError(
+            "the output folder is not empty and holds no sweep",
+            file=out,
+            expected="an empty or new folder",
+        )
+    preflight(out, plan.bytes_needed())
+    if chunk_points is not None and chunk_points < 1:
+        raise InputError(
+            "chunk size must be at least 1", where="--chunk-points", found=chunk_points
+        )
+    size = chunk_points or plan.default_chunk_points()
+    scenario_json = plan.base.model_dump_json(indent=2)
+    return SweepStore.create(out, _manifest(plan, size), plan.text, scenario_json, plan.points)
