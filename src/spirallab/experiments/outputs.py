@@ -69,11 +69,14 @@ def summarise(result: SimulationResult, outputs: Outputs, by_years: list[int]) -
 
 
 def trajectories(result: SimulationResult) -> pd.DataFrame:
-    """Phase and repression per replicate, country and year (compact dtypes)."""
+    """Phase and repression per replicate, country and year (compact dtypes).
+
+    Years before a country's start (phase 0) are left out, as in ``SimulationResult.to_frame``.
+    """
     ph = result.phases
     rep = result.array("repression")
     n_y, n_c, n_r = ph.shape
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "country": pd.Categorical(np.repeat(result.country_ids, n_r).tolist() * n_y),
             "replicate": np.tile(np.arange(n_r, dtype=np.int32), n_y * n_c),
@@ -82,3 +85,4 @@ def trajectories(result: SimulationResult) -> pd.DataFrame:
             "repression": rep.reshape(-1).astype(np.float32),
         }
     )
+    return frame[frame["phase"] > 0].reset_index(drop=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,12 +36,18 @@ from spirallab.experiments.spec import (
     load_experiment,
 )
 from spirallab.experiments.store import FORMAT, SweepStore, preflight
+from spirallab.model.engine import run_points
+from spirallab.model.events import empty_events
+from spirallab.model.result import SimulationResult
 from spirallab.model.setup import build_setup
 from spirallab.scenarios.schema import Scenario
 
 # A chunk of about this many country-steps takes a few seconds: small enough that a crash loses
 # little, large enough that scheduling and file overheads stay small.
-CHUNK_COUNTRY_STEPS = 2_000_000
+CHUNK_COUNTRY_STEPS = 8_000_000
+# Points simulated side by side hold at most this many country x replicate columns (about 100 MB
+# of records and random numbers for 80 years): wide enough to amortise NumPy's per-call cost.
+BATCH_COUNTRY_COLUMNS = 12_000
 
 
 @dataclass(frozen=True)
@@ -78,24 +84,9 @@ def point_seed(seed: int, point: int) -> int:
 
 def run_chunk_task(task: ChunkTask) -> ChunkResult:
     """Simulate every point of a chunk and summarise it. Runs in a worker."""
-    from spirallab.api import simulate
-
     summaries: list[pd.DataFrame] = []
     trajs: list[pd.DataFrame] = []
-    for point, values in zip(task.points, task.values, strict=True):
-        setting = dict(zip(task.factor_names, values, strict=True))
-        try:
-            scenario = apply_factors(task.base, setting)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            raise InputError(
-                f"point {point} gives an invalid scenario: {err['msg']}",
-                where=".".join(str(p) for p in err["loc"]),
-                found=setting,
-                expected="factor ranges that cannot contradict each other",
-            ) from None
-        seed = task.seed if task.common_random_numbers else point_seed(task.seed, point)
-        result = simulate(scenario, task.replicates, seed, start=task.start, end=task.end)
+    for point, result in _simulate_points(task):
         frame = summarise(result, task.outputs, list(task.by_years))
         frame.insert(0, "point", np.int64(point))
         summaries.append(frame)
@@ -109,6 +100,61 @@ def run_chunk_task(task: ChunkTask) -> ChunkResult:
         trajectories=pd.concat(trajs, ignore_index=True) if trajs else None,
         runs=len(task.points) * task.replicates,
     )
+
+
+def _simulate_points(task: ChunkTask) -> Iterator[tuple[int, SimulationResult]]:
+    """Each point's result, in order.
+
+    When only model parameters vary, several points are simulated side by side in one engine
+    call (their replicate columns never interact, so each point's numbers are the same as in a
+    run of its own; tests check this); otherwise each point is its own run.
+    """
+    from spirallab.api import simulate
+
+    scenarios = [_point_scenario(task, p, v) for p, v in zip(task.points, task.values, strict=True)]
+    seeds = [
+        task.seed if task.common_random_numbers else point_seed(task.seed, p) for p in task.points
+    ]
+    if not all(name.startswith("parameters.") for name in task.factor_names):
+        for point, scenario, seed in zip(task.points, scenarios, seeds, strict=True):
+            yield point, simulate(scenario, task.replicates, seed, start=task.start, end=task.end)
+        return
+    setup = build_setup(task.base, start=task.start, end=task.end)
+    per_batch = max(1, BATCH_COUNTRY_COLUMNS // (setup.n_countries * task.replicates))
+    names = [n.split(".", 1)[1] for n in task.factor_names]
+    for lo in range(0, len(task.points), per_batch):
+        hi = min(lo + per_batch, len(task.points))
+        values = {
+            name: np.array([float(v[j]) for v in task.values[lo:hi]])
+            for j, name in enumerate(names)
+        }
+        records = run_points(setup, seeds[lo:hi], task.replicates, values)
+        for i in range(hi - lo):
+            cols = slice(i * task.replicates, (i + 1) * task.replicates)
+            yield (
+                task.points[lo + i],
+                SimulationResult(
+                    scenario=scenarios[lo + i],
+                    setup=setup,
+                    seed=seeds[lo + i],
+                    records=records[..., cols],
+                    events=empty_events(setup.country_ids),
+                ),
+            )
+
+
+def _point_scenario(task: ChunkTask, point: int, values: tuple[Scalar, ...]) -> Scenario:
+    setting = dict(zip(task.factor_names, values, strict=True))
+    try:
+        return apply_factors(task.base, setting)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise InputError(
+            f"point {point} gives an invalid scenario: {err['msg']}",
+            where=".".join(str(p) for p in err["loc"]),
+            found=setting,
+            expected="factor ranges that cannot contradict each other",
+        ) from None
 
 
 # --- planning ---------------------------------------------------------------------------------
@@ -134,8 +180,16 @@ class Plan:
     def country_steps_per_point(self) -> int:
         return self.n_countries * (self.years[1] - self.years[0]) * self.experiment.replicates
 
+    def points_per_batch(self) -> int:
+        """Points one engine call holds when only parameters vary (see _simulate_points)."""
+        return max(1, BATCH_COUNTRY_COLUMNS // (self.n_countries * self.experiment.replicates))
+
     def default_chunk_points(self) -> int:
-        return int(min(1000, max(1, CHUNK_COUNTRY_STEPS // max(1, self.country_steps_per_point()))))
+        """Whole batches, a few seconds of work, and at least ~32 chunks for a smooth progress."""
+        batch = self.points_per_batch()
+        by_work = CHUNK_COUNTRY_STEPS // max(1, self.country_steps_per_point() * batch)
+        by_count = math.ceil(self.n_points / (32 * batch))
+        return int(min(1000, batch * max(1, min(by_work, by_count))))
 
     def bytes_needed(self) -> int:
         """A generous estimate of the store's size on disk."""
@@ -271,7 +325,7 @@ class _Processes:
 
 
 class _Dask:
-    def __init__(self, address: str, timeout: float = 10.0) -> None:
+    def __init__(self, address: str, timeout: float) -> None:
         try:
             from distributed import Client
         except ImportError:  # pragma: no cover - distributed is a dependency
@@ -330,6 +384,7 @@ def sweep(
     resume: bool = False,
     chunk_points: int | None = None,
     progress: Progress | None = None,
+    scheduler_timeout: float = 10.0,
 ) -> SweepReport:
     """Run (or finish, with ``resume``) an experiment into the results store ``out``.
 
@@ -341,7 +396,7 @@ def sweep(
     # Everything that can be refused is checked before anything is written or run: the worker
     # count, the scheduler, the folder and the disk.
     _check_workers(workers)
-    pool = _make_pool(workers, scheduler)
+    pool = _make_pool(workers, scheduler, scheduler_timeout)
     try:
         store = _open_or_create(plan, out, resume, chunk_points)
     except BaseException:
@@ -384,9 +439,9 @@ def _check_workers(workers: int | None) -> None:
         raise InputError("workers must be at least 1", where="--workers", found=workers)
 
 
-def _make_pool(workers: int | None, scheduler: str | None) -> _Pool:
+def _make_pool(workers: int | None, scheduler: str | None, timeout: float) -> _Pool:
     if scheduler is not None:
-        return _Dask(scheduler)
+        return _Dask(scheduler, timeout)
     n = workers if workers is not None else (os.cpu_count() or 1)
     return _Serial() if n == 1 else _Processes(n)
 

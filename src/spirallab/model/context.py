@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from spirallab.model.state import B, F
 
 
 class ParamSet:
-    """Parameter values by attribute (``p.information_rate``), as float32 scalars."""
+    """Parameter values by attribute (``p.information_rate``), as float32 scalars.
 
-    def __init__(self, values: dict[str, float]) -> None:
-        self._values = {k: np.float32(v) for k, v in values.items()}
+    A value may also be a (1, R) row, one value per replicate column, when several parameter
+    points are simulated side by side; it broadcasts like a scalar in every mechanism.
+    """
+
+    def __init__(self, values: Mapping[str, float | npt.NDArray[np.float32]]) -> None:
+        self._values: dict[str, Any] = {
+            k: np.float32(v) if np.ndim(v) == 0 else np.asarray(v, dtype=np.float32)
+            for k, v in values.items()
+        }
 
     def __getattr__(self, name: str) -> np.float32:
         try:
@@ -22,7 +32,8 @@ class ParamSet:
             raise AttributeError(name) from None
 
     def as_dict(self) -> dict[str, float]:
-        return {k: float(v) for k, v in self._values.items()}
+        """The scalar values (per-replicate rows are left out)."""
+        return {k: float(v) for k, v in self._values.items() if np.ndim(v) == 0}
 
 
 @dataclass(frozen=True)

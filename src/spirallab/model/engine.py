@@ -9,7 +9,7 @@ bit-identical results whatever the number of workers or the chunk size.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -106,20 +106,72 @@ def run_chunk(
     setup: Setup, seed: int, first_block: int, n_replicates: int, progress: Tick | None = None
 ) -> ChunkOutput:
     """Simulate ``n_replicates`` replicates starting at block ``first_block``."""
+    draws = _draws(setup, seed, first_block, n_replicates)
+    log = EventLog(replicate_offset=first_block * BLOCK, year=int(setup.years[0]))
+    records = _simulate(setup, draws, setup.params, log, progress)
+    return ChunkOutput(first_block * BLOCK, records, log.frame(setup.country_ids))
+
+
+def run_points(
+    setup: Setup,
+    seeds: Sequence[int],
+    replicates: int,
+    parameters: Mapping[str, npt.NDArray[np.float64]],
+) -> npt.NDArray[np.float32]:
+    """Simulate several parameter points of one scenario side by side, without events.
+
+    Point ``i`` takes replicate columns ``i*replicates`` to ``(i+1)*replicates - 1``, its random
+    numbers from ``seeds[i]`` exactly as :func:`run_chunk` would, and the values
+    ``parameters[name][i]`` for the named parameters (the others from the setup). Replicate
+    columns never interact, so each point's records are bit-identical to a run of its own.
+    """
+    n_points = len(seeds)
+    for name, values in parameters.items():
+        if name not in setup.params:
+            raise KeyError(f"unknown parameter {name!r}")
+        if len(values) != n_points:
+            raise ValueError(f"{name}: {len(values)} values for {n_points} points")
+    pieces: dict[int, npt.NDArray[np.float32]] = {}
+    for seed in set(seeds):
+        pieces[seed] = _draws(setup, seed, 0, replicates)
+    draws = np.concatenate([pieces[seed] for seed in seeds], axis=-1)
+    columns: dict[str, float | npt.NDArray[np.float32]] = dict(setup.params)
+    for name, values in parameters.items():
+        columns[name] = np.repeat(np.asarray(values, dtype=np.float32), replicates)[None, :]
+    return _simulate(setup, draws, columns, None, None)
+
+
+def _draws(setup: Setup, seed: int, first_block: int, n_replicates: int) -> npt.NDArray[np.float32]:
     c = setup.n_countries
-    spy = setup.steps_per_year
-    n_years = len(setup.years)
-    n_steps = (n_years - 1) * spy
+    n_steps = (len(setup.years) - 1) * setup.steps_per_year
     n_blocks = -(-n_replicates // BLOCK)
     draws = np.empty((n_steps, N_DRAWS, c, n_replicates), dtype=np.float32)
     for j in range(n_blocks):
         lo, hi = j * BLOCK, min((j + 1) * BLOCK, n_replicates)
         draws[..., lo:hi] = block_draws(seed, first_block + j, n_steps, c)[..., : hi - lo]
+    return draws
 
-    params = ParamSet(setup.params)
+
+def _no_events(*args: object, **kwargs: object) -> None:
+    pass
+
+
+def _simulate(
+    setup: Setup,
+    draws: npt.NDArray[np.float32],
+    parameters: Mapping[str, float | npt.NDArray[np.float32]],
+    log: EventLog | None,
+    progress: Tick | None,
+) -> npt.NDArray[np.float32]:
+    """Step the state through every year; returns the records (n_years, n_obs, C, R)."""
+    c = setup.n_countries
+    spy = setup.steps_per_year
+    n_years = len(setup.years)
+    n_replicates = draws.shape[-1]
+    params = ParamSet(parameters)
+    emit = log.emit if log is not None else _no_events
     records = np.empty((n_years, len(OBSERVABLES), c, n_replicates), dtype=np.float32)
-    log = EventLog(replicate_offset=first_block * BLOCK, year=int(setup.years[0]))
-    s = initial_state(setup, n_replicates)
+    s = initial_state(setup, n_replicates, parameters)
     started0 = (setup.starts <= setup.years[0])[:, None]
     s = s.replace(phase=(s.phase * started0).astype(np.int8))
     _observe(s, records[0])
@@ -128,7 +180,8 @@ def run_chunk(
 
     for yi in range(1, n_years):
         year = int(setup.years[yi])
-        log.year = year
+        if log is not None:
+            log.year = year
         # A country's start year records its initial state; it moves from the next step on.
         started = (setup.starts < year)[:, None]
         present = (setup.starts <= year)[:, None]
@@ -163,12 +216,13 @@ def run_chunk(
                 on=setup.switches,
             )
             before = s.phase
-            s = step(s, ctx, log.emit)
-            log.emit_transitions(before, s.phase)
+            s = step(s, ctx, emit)
+            if log is not None:
+                log.emit_transitions(before, s.phase)
         _observe(s, records[yi])
         if progress is not None:
             progress(1)
-    return ChunkOutput(first_block * BLOCK, records, log.frame(setup.country_ids))
+    return records
 
 
 def _run_chunk_args(args: tuple[Setup, int, int, int]) -> ChunkOutput:

@@ -7,6 +7,7 @@ processes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -151,10 +152,17 @@ def build_setup(scenario: Scenario, start: int | None = None, end: int | None = 
 LEVER_KINDS: tuple[str, ...] = tuple(k.value for k in LeverKind)
 
 
-def initial_state(setup: Setup, n_replicates: int) -> State:
-    """The state at each country's start, consistent with its initial phase."""
+def initial_state(
+    setup: Setup,
+    n_replicates: int,
+    params: Mapping[str, float | npt.NDArray[np.float32]] | None = None,
+) -> State:
+    """The state at each country's start, consistent with its initial phase.
+
+    ``params`` overrides the setup's parameters; values may be (1, R) rows (see ParamSet).
+    """
     c, r = setup.n_countries, n_replicates
-    p = setup.params
+    p = setup.params if params is None else params
 
     def col(values: F32) -> F32:
         return np.repeat(values[:, None], r, axis=1).astype(np.float32)
