@@ -27,6 +27,8 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_sweep.py
+	$(BIN)/python benchmarks/mesa_reference.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache
