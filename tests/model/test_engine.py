@@ -187,3 +187,11 @@ def test_points_side_by_side_match_runs_of_their_own(book: Scenario) -> None:
     assert not np.array_equal(records[..., :37], records[..., 37:74])
     with pytest.raises(KeyError, match="unknown parameter"):
         run_points(build_setup(book), [1], 4, {"nope": np.array([1.0])})
+
+
+def test_skipping_the_event_log_changes_no_trajectory(book: Scenario) -> None:
+    full = simulate(book, replicates=40, seed=8)
+    lean = simulate(book, replicates=40, seed=8, events=False)
+    assert np.array_equal(full.records, lean.records)
+    assert len(full.events) > 0 and len(lean.events) == 0
+    assert list(lean.events.columns) == list(full.events.columns)

@@ -103,12 +103,20 @@ def _observe(s: State, out: npt.NDArray[np.float32]) -> None:
 
 
 def run_chunk(
-    setup: Setup, seed: int, first_block: int, n_replicates: int, progress: Tick | None = None
+    setup: Setup,
+    seed: int,
+    first_block: int,
+    n_replicates: int,
+    progress: Tick | None = None,
+    events: bool = True,
 ) -> ChunkOutput:
-    """Simulate ``n_replicates`` replicates starting at block ``first_block``."""
+    """Simulate ``n_replicates`` replicates starting at block ``first_block``.
+
+    ``events=False`` skips the event log (an empty frame is returned); records are unchanged.
+    """
     draws = _draws(setup, seed, first_block, n_replicates)
     log = EventLog(replicate_offset=first_block * BLOCK, year=int(setup.years[0]))
-    records = _simulate(setup, draws, setup.params, log, progress)
+    records = _simulate(setup, draws, setup.params, log if events else None, progress)
     return ChunkOutput(first_block * BLOCK, records, log.frame(setup.country_ids))
 
 
@@ -139,6 +147,8 @@ def run_points(
     for name, values in parameters.items():
         columns[name] = np.repeat(np.asarray(values, dtype=np.float32), replicates)[None, :]
     return _simulate(setup, draws, columns, None, None)
+
+
 
 
 def _draws(setup: Setup, seed: int, first_block: int, n_replicates: int) -> npt.NDArray[np.float32]:
@@ -225,8 +235,9 @@ def _simulate(
     return records
 
 
-def _run_chunk_args(args: tuple[Setup, int, int, int]) -> ChunkOutput:
-    return run_chunk(*args)
+def _run_chunk_args(args: tuple[Setup, int, int, int, bool]) -> ChunkOutput:
+    setup, seed, first_block, n, events = args
+    return run_chunk(setup, seed, first_block, n, events=events)
 
 
 def default_chunk(setup: Setup) -> int:
@@ -259,6 +270,7 @@ def run(
     workers: int = 1,
     chunk_replicates: int | None = None,
     progress: Progress | None = None,
+    events: bool = True,
 ) -> list[ChunkOutput]:
     """Run all replicates, in chunks of whole blocks, serially or in worker processes.
 
@@ -276,9 +288,9 @@ def run(
             progress(done, total)
 
     if workers <= 1 or len(plan) == 1:
-        return [run_chunk(setup, seed, b0, n, progress=tick) for b0, n in plan]
+        return [run_chunk(setup, seed, b0, n, progress=tick, events=events) for b0, n in plan]
     outs: list[ChunkOutput] = []
-    jobs = [(setup, seed, b0, n) for b0, n in plan]
+    jobs = [(setup, seed, b0, n, events) for b0, n in plan]
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
         for out in pool.map(_run_chunk_args, jobs):
             outs.append(out)
