@@ -253,3 +253,32 @@ def test_points_side_by_side_equal_points_alone(tmp_path: Path, crn: str) -> Non
         got = mine.sort_values(["country", "replicate", "year"])["phase"].to_numpy()
         want = alone.sort_values(["country", "replicate", "year"])["phase"].to_numpy()
         np.testing.assert_array_equal(got, want)
+
+
+def test_a_worker_killed_midway_is_reported_and_resumable(tmp_path: Path) -> None:
+    psutil = pytest.importorskip("psutil")
+    exp = tmp_path / "kill.toml"
+    exp.write_text(KILL_EXPERIMENT, encoding="utf-8")
+    out = tmp_path / "o"
+    cmd = [sys.executable, "-m", "spirallab", "sweep", str(exp), "--out", str(out)]
+    proc = subprocess.Popen(
+        [*cmd, "--workers", "2", "--chunk-points", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    parts = out / "summaries"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if parts.is_dir() and len(list(parts.glob("part-*.parquet"))) >= 3:
+            break
+        time.sleep(0.01)
+    workers = psutil.Process(proc.pid).children(recursive=True)
+    assert workers, "no worker processes found"
+    os.kill(workers[0].pid, signal.SIGKILL)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert "a worker process died" in " ".join(err.split()) and "Traceback" not in err
+    resumed = subprocess.run([*cmd, "--resume", "--workers", "1"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert SweepStore.open(out).finished

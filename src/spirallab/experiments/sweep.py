@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from spirallab.errors import InputError
+from spirallab.errors import InputError, SpiralLabError
 from spirallab.experiments.design import design_size, salib_problem, sample_points
 from spirallab.experiments.outputs import output_columns, summarise, trajectories
 from spirallab.experiments.spec import (
@@ -413,7 +414,7 @@ def sweep(
     runs = 0
     try:
         if todo:
-            for result in _execute(pool, (_task(plan, c, size) for c in todo)):
+            for result in _guard_workers(_execute(pool, (_task(plan, c, size) for c in todo)), out):
                 store.write_chunk(result.chunk, result.summaries, result.trajectories)
                 store.save_manifest()
                 runs += result.runs
@@ -432,6 +433,18 @@ def sweep(
         runs=runs,
         seconds=time.perf_counter() - t0,
     )
+
+
+def _guard_workers(results: Iterable[ChunkResult], out: Path) -> Iterator[ChunkResult]:
+    """Turn a worker process that died (killed, out of memory) into a message with a way on."""
+    try:
+        yield from results
+    except BrokenProcessPool:
+        raise SpiralLabError(
+            f"{out}: a worker process died (killed, or out of memory?). The chunks finished so "
+            "far are saved; run the same command with --resume to go on, with fewer --workers "
+            "if memory is short"
+        ) from None
 
 
 def _check_workers(workers: int | None) -> None:
