@@ -7,14 +7,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from spirallab.errors import InputError
-from spirallab.model.engine import run
+from spirallab.model.engine import OBSERVABLES, run
 from spirallab.model.events import empty_events
 from spirallab.model.result import SimulationResult
 from spirallab.model.setup import build_setup
@@ -31,6 +31,7 @@ def simulate(
     chunk_replicates: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     events: bool = True,
+    observables: Sequence[str] | None = None,
 ) -> SimulationResult:
     """Run a scenario; defaults for replicates, seed, start and end come from the scenario.
 
@@ -38,6 +39,8 @@ def simulate(
     ``progress(done, total)`` is called as the run advances (units: simulated chunk-years).
     ``events=False`` skips the event log (``result.events`` is then empty), which saves about a
     sixth of the time when only the trajectories are wanted; the trajectories are the same.
+    ``observables`` records only the named state variables (``phase`` is always kept, the
+    summaries need it), which saves memory and time for large ensembles.
     """
     if not isinstance(scenario, Scenario):
         scenario = Scenario.load(scenario)
@@ -56,6 +59,7 @@ def simulate(
             found=last,
             expected=f"a year after {first}",
         )
+    recorded = _observables(observables)
     setup = build_setup(scenario, start=start, end=end)
     if len(setup.years) < 2:
         raise InputError(
@@ -71,6 +75,7 @@ def simulate(
         chunk_replicates=chunk_replicates,
         progress=progress,
         events=events,
+        observables=recorded,
     )
     records = (
         outs[0].records if len(outs) == 1 else np.concatenate([o.records for o in outs], axis=3)
@@ -78,5 +83,21 @@ def simulate(
     frames = [o.events for o in outs if len(o.events)]
     log = pd.concat(frames, ignore_index=True) if frames else empty_events(setup.country_ids)
     return SimulationResult(
-        scenario=scenario, setup=setup, seed=seed, records=records, events=log
+        scenario=scenario, setup=setup, seed=seed, records=records, events=log, observables=recorded
     )
+
+
+def _observables(names: Sequence[str] | None) -> tuple[str, ...]:
+    if names is None:
+        return OBSERVABLES
+    unknown = [n for n in names if n not in OBSERVABLES]
+    if unknown:
+        raise InputError(
+            "unknown observable",
+            where="observables",
+            found=unknown[0],
+            expected="names from " + ", ".join(OBSERVABLES),
+        )
+    # Recorded in the engine's order, phase first, each once.
+    wanted = {"phase", *names}
+    return tuple(n for n in OBSERVABLES if n in wanted)

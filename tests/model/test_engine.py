@@ -195,3 +195,19 @@ def test_skipping_the_event_log_changes_no_trajectory(book: Scenario) -> None:
     assert np.array_equal(full.records, lean.records)
     assert len(full.events) > 0 and len(lean.events) == 0
     assert list(lean.events.columns) == list(full.events.columns)
+
+
+def test_recording_fewer_observables_changes_none(book: Scenario) -> None:
+    from spirallab.errors import InputError
+
+    full = simulate(book, replicates=33, seed=2)
+    lean = simulate(book, replicates=33, seed=2, observables=["repression"], events=False)
+    assert lean.observables == ("phase", "repression")
+    assert lean.records.shape[1] == 2
+    for name in lean.observables:
+        assert np.array_equal(full.array(name), lean.array(name))
+    assert lean.summary()["countries"] == full.summary()["countries"]
+    with pytest.raises(KeyError, match="was not recorded"):
+        lean.array("mobilisation")
+    with pytest.raises(InputError, match="unknown observable"):
+        simulate(book, replicates=2, observables=["happiness"])

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from spirallab.model.engine import OBSERVABLES
 from spirallab.model.result import SimulationResult
 
 
@@ -20,7 +19,7 @@ def _phases(result: SimulationResult) -> npt.NDArray[np.int8]:
 
 
 def _series(result: SimulationResult, name: str) -> npt.NDArray[np.float32]:
-    a = result.records[:, OBSERVABLES.index(name)]
+    a = result.array(name)
     return a.reshape(a.shape[0], -1)
 
 

@@ -46,9 +46,11 @@ from spirallab.scenarios.schema import Scenario
 # A chunk of about this many country-steps takes a few seconds: small enough that a crash loses
 # little, large enough that scheduling and file overheads stay small.
 CHUNK_COUNTRY_STEPS = 8_000_000
-# Points simulated side by side hold at most this many country x replicate columns (about 100 MB
+# What a sweep records: the summaries and trajectories need nothing else.
+RECORDED = ("phase", "repression")
+# Points simulated side by side hold at most this many country x replicate columns (about 50 MB
 # of records and random numbers for 80 years): wide enough to amortise NumPy's per-call cost.
-BATCH_COUNTRY_COLUMNS = 12_000
+BATCH_COUNTRY_COLUMNS = 20_000
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,18 @@ def _simulate_points(task: ChunkTask) -> Iterator[tuple[int, SimulationResult]]:
     ]
     if not all(name.startswith("parameters.") for name in task.factor_names):
         for point, scenario, seed in zip(task.points, scenarios, seeds, strict=True):
-            yield point, simulate(scenario, task.replicates, seed, start=task.start, end=task.end)
+            yield (
+                point,
+                simulate(
+                    scenario,
+                    task.replicates,
+                    seed,
+                    start=task.start,
+                    end=task.end,
+                    events=False,
+                    observables=RECORDED,
+                ),
+            )
         return
     setup = build_setup(task.base, start=task.start, end=task.end)
     per_batch = max(1, BATCH_COUNTRY_COLUMNS // (setup.n_countries * task.replicates))
@@ -129,7 +142,7 @@ def _simulate_points(task: ChunkTask) -> Iterator[tuple[int, SimulationResult]]:
             name: np.array([float(v[j]) for v in task.values[lo:hi]])
             for j, name in enumerate(names)
         }
-        records = run_points(setup, seeds[lo:hi], task.replicates, values)
+        records = run_points(setup, seeds[lo:hi], task.replicates, values, RECORDED)
         for i in range(hi - lo):
             cols = slice(i * task.replicates, (i + 1) * task.replicates)
             yield (
@@ -140,6 +153,7 @@ def _simulate_points(task: ChunkTask) -> Iterator[tuple[int, SimulationResult]]:
                     seed=seeds[lo + i],
                     records=records[..., cols],
                     events=empty_events(setup.country_ids),
+                    observables=RECORDED,
                 ),
             )
 

@@ -97,8 +97,8 @@ def step(s: State, ctx: Context, emit: Callable[..., None]) -> State:
     return government.read_phase(s, ctx)
 
 
-def _observe(s: State, out: npt.NDArray[np.float32]) -> None:
-    for k, name in enumerate(OBSERVABLES):
+def _observe(s: State, out: npt.NDArray[np.float32], names: tuple[str, ...]) -> None:
+    for k, name in enumerate(names):
         out[k] = getattr(s, name)
 
 
@@ -109,14 +109,16 @@ def run_chunk(
     n_replicates: int,
     progress: Tick | None = None,
     events: bool = True,
+    observables: tuple[str, ...] = OBSERVABLES,
 ) -> ChunkOutput:
     """Simulate ``n_replicates`` replicates starting at block ``first_block``.
 
-    ``events=False`` skips the event log (an empty frame is returned); records are unchanged.
+    ``events=False`` skips the event log (an empty frame is returned) and ``observables`` limits
+    what is recorded; neither changes the trajectories.
     """
     draws = _draws(setup, seed, first_block, n_replicates)
     log = EventLog(replicate_offset=first_block * BLOCK, year=int(setup.years[0]))
-    records = _simulate(setup, draws, setup.params, log if events else None, progress)
+    records = _simulate(setup, draws, setup.params, log if events else None, progress, observables)
     return ChunkOutput(first_block * BLOCK, records, log.frame(setup.country_ids))
 
 
@@ -125,6 +127,7 @@ def run_points(
     seeds: Sequence[int],
     replicates: int,
     parameters: Mapping[str, npt.NDArray[np.float64]],
+    observables: tuple[str, ...] = OBSERVABLES,
 ) -> npt.NDArray[np.float32]:
     """Simulate several parameter points of one scenario side by side, without events.
 
@@ -146,9 +149,7 @@ def run_points(
     columns: dict[str, float | npt.NDArray[np.float32]] = dict(setup.params)
     for name, values in parameters.items():
         columns[name] = np.repeat(np.asarray(values, dtype=np.float32), replicates)[None, :]
-    return _simulate(setup, draws, columns, None, None)
-
-
+    return _simulate(setup, draws, columns, None, None, observables)
 
 
 def _draws(setup: Setup, seed: int, first_block: int, n_replicates: int) -> npt.NDArray[np.float32]:
@@ -172,6 +173,7 @@ def _simulate(
     parameters: Mapping[str, float | npt.NDArray[np.float32]],
     log: EventLog | None,
     progress: Tick | None,
+    observables: tuple[str, ...] = OBSERVABLES,
 ) -> npt.NDArray[np.float32]:
     """Step the state through every year; returns the records (n_years, n_obs, C, R)."""
     c = setup.n_countries
@@ -180,11 +182,11 @@ def _simulate(
     n_replicates = draws.shape[-1]
     params = ParamSet(parameters)
     emit = log.emit if log is not None else _no_events
-    records = np.empty((n_years, len(OBSERVABLES), c, n_replicates), dtype=np.float32)
+    records = np.empty((n_years, len(observables), c, n_replicates), dtype=np.float32)
     s = initial_state(setup, n_replicates, parameters)
     started0 = (setup.starts <= setup.years[0])[:, None]
     s = s.replace(phase=(s.phase * started0).astype(np.int8))
-    _observe(s, records[0])
+    _observe(s, records[0], observables)
     zero = np.zeros((c, 1), dtype=np.float32)
     dt_full = np.float32(setup.step)
 
@@ -229,15 +231,15 @@ def _simulate(
             s = step(s, ctx, emit)
             if log is not None:
                 log.emit_transitions(before, s.phase)
-        _observe(s, records[yi])
+        _observe(s, records[yi], observables)
         if progress is not None:
             progress(1)
     return records
 
 
-def _run_chunk_args(args: tuple[Setup, int, int, int, bool]) -> ChunkOutput:
-    setup, seed, first_block, n, events = args
-    return run_chunk(setup, seed, first_block, n, events=events)
+def _run_chunk_args(args: tuple[Setup, int, int, int, bool, tuple[str, ...]]) -> ChunkOutput:
+    setup, seed, first_block, n, events, observables = args
+    return run_chunk(setup, seed, first_block, n, events=events, observables=observables)
 
 
 def default_chunk(setup: Setup) -> int:
@@ -271,6 +273,7 @@ def run(
     chunk_replicates: int | None = None,
     progress: Progress | None = None,
     events: bool = True,
+    observables: tuple[str, ...] = OBSERVABLES,
 ) -> list[ChunkOutput]:
     """Run all replicates, in chunks of whole blocks, serially or in worker processes.
 
@@ -288,9 +291,12 @@ def run(
             progress(done, total)
 
     if workers <= 1 or len(plan) == 1:
-        return [run_chunk(setup, seed, b0, n, progress=tick, events=events) for b0, n in plan]
+        return [
+            run_chunk(setup, seed, b0, n, progress=tick, events=events, observables=observables)
+            for b0, n in plan
+        ]
     outs: list[ChunkOutput] = []
-    jobs = [(setup, seed, b0, n, events) for b0, n in plan]
+    jobs = [(setup, seed, b0, n, events, observables) for b0, n in plan]
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
         for out in pool.map(_run_chunk_args, jobs):
             outs.append(out)

@@ -26,8 +26,9 @@ BOOL_OBSERVABLES = {"on_agenda", "ratified_core", "ratified_protocols", "new_reg
 class SimulationResult:
     """The outcome of :func:`spirallab.simulate`.
 
-    ``records`` holds every observable as float32, shaped (years, observables, countries,
-    replicates); :meth:`array` gives one observable as (years, countries, replicates).
+    ``records`` holds the recorded observables (all of :data:`OBSERVABLES` unless the run asked
+    for fewer; their names are in ``observables``) as float32, shaped (years, observables,
+    countries, replicates); :meth:`array` gives one observable as (years, countries, replicates).
     Country-years before a country's start are recorded but masked out of frames and summaries.
     """
 
@@ -36,6 +37,7 @@ class SimulationResult:
     seed: int
     records: npt.NDArray[np.float32]
     events: pd.DataFrame
+    observables: tuple[str, ...] = OBSERVABLES
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -52,9 +54,10 @@ class SimulationResult:
 
     def array(self, name: str) -> npt.NDArray[np.float32]:
         """One observable over (years, countries, replicates)."""
-        if name not in OBSERVABLES:
-            raise KeyError(f"unknown observable {name!r}; expected one of {', '.join(OBSERVABLES)}")
-        return self.records[:, OBSERVABLES.index(name)]
+        if name not in self.observables:
+            known = ", ".join(self.observables)
+            raise KeyError(f"observable {name!r} was not recorded; this run has {known}")
+        return self.records[:, self.observables.index(name)]
 
     @property
     def phases(self) -> npt.NDArray[np.int8]:
@@ -79,7 +82,7 @@ class SimulationResult:
             ),
             "year": np.repeat(self.years[yi], n_r).astype(np.int32),
         }
-        for k, name in enumerate(OBSERVABLES):
+        for k, name in enumerate(self.observables):
             values = self.records[yi, k, ci, :].reshape(-1)
             if name in INT_OBSERVABLES:
                 cols[name] = values.astype(np.int8)
