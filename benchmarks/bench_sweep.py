@@ -32,6 +32,7 @@ name = "bench-sweep"
 scenario = "book-eleven"
 replicates = {replicates}
 seed = 1
+budget_runs = 10_000_000
 
 [design]
 kind = "lhs"
@@ -54,6 +55,12 @@ high = 1.0
 """
 
 
+def write_experiment(path: Path, points: int, replicates: int) -> Path:
+    """The benchmark experiment: a Latin hypercube over three parameters of book-eleven."""
+    path.write_text(EXPERIMENT.format(points=points, replicates=replicates))
+    return path
+
+
 def _timed(run: object, out: Path) -> float:
     t0 = time.perf_counter()
     run(out)  # type: ignore[operator]
@@ -71,8 +78,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        exp = root / "bench.toml"
-        exp.write_text(EXPERIMENT.format(points=args.points, replicates=args.replicates))
+        exp = write_experiment(root / "bench.toml", args.points, args.replicates)
         times: dict[str, list[float]] = {"1 worker": [], "2 workers": [], "dask, 2 workers": []}
         frames: list[pd.DataFrame] = []
         with LocalCluster(

@@ -1,8 +1,8 @@
 """Sweep memory: peak resident memory of a large sweep that keeps only summaries.
 
-Runs a Latin-hypercube experiment over three parameters of the book-eleven scenario (by default
-10,000 points x 100 replicates = one million runs of eleven countries over 83 years) with two
-local workers, sampling the resident memory of the whole process tree (the sweep and its workers)
+Runs the Latin-hypercube experiment of bench_sweep.py (three parameters of book-eleven; by
+default 10,000 points x 100 replicates = one million runs of eleven countries over 83 years) with
+two local workers, sampling the resident memory of the whole process tree (the sweep and its workers)
 every 0.2 s. It does so first for a tenth of the points: bounded memory means the two peaks are
 about the same. The last line is ``peak_memory_mb: N`` for the full sweep.
 
@@ -24,35 +24,9 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import psutil  # noqa: E402
 
+from bench_sweep import write_experiment  # noqa: E402  (the same experiment, run larger)
 from spirallab.experiments.store import SweepStore  # noqa: E402
 from spirallab.experiments.sweep import sweep  # noqa: E402
-
-EXPERIMENT = """
-name = "bench-memory"
-scenario = "book-eleven"
-replicates = {replicates}
-seed = 1
-budget_runs = 10_000_000
-
-[design]
-kind = "lhs"
-samples = {points}
-
-[[factors]]
-name = "parameters.lobbying_efficacy"
-low = 0.3
-high = 1.0
-
-[[factors]]
-name = "parameters.mobilisation_rate"
-low = 0.1
-high = 1.0
-
-[[factors]]
-name = "parameters.crackdown_rate"
-low = 0.0
-high = 1.0
-"""
 
 
 class TreeMemory:
@@ -84,8 +58,7 @@ class TreeMemory:
 
 
 def measure(root: Path, points: int, replicates: int, workers: int) -> tuple[float, float, int]:
-    exp = root / f"mem-{points}.toml"
-    exp.write_text(EXPERIMENT.format(points=points, replicates=replicates))
+    exp = write_experiment(root / f"mem-{points}.toml", points, replicates)
     out = root / f"out-{points}"
     with TreeMemory() as mem:
         t0 = time.perf_counter()

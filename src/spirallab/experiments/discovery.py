@@ -35,7 +35,6 @@ from spirallab.errors import InputError
 from spirallab.experiments.outputs import POOLED
 from spirallab.experiments.sensitivity import describe_output, short_factor
 from spirallab.experiments.store import SweepStore
-from spirallab.model.result import atomic_write
 
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_MAX_DEPTH = 3
@@ -594,26 +593,10 @@ def discovery_markdown(found: Discovery, figure: str | None = None) -> str:
 
 def write_discovery(found: Discovery, folder: str | Path, figure: bool = True) -> dict[str, Path]:
     """Write ``discovery.md``, ``discovery.json`` and (if there is a tree) ``discovery.png``."""
-    from spirallab.experiments.sensitivity_report import png_bytes
+    from spirallab.experiments.sensitivity_report import ReportFolder, png_bytes
 
-    folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(
-            f"cannot create the output folder ({exc.strerror or exc})",
-            where="--out",
-            found=str(folder),
-        ) from None
-    paths: dict[str, Path] = {}
-
-    def put(role: str, name: str, write: Any) -> None:
-        path = folder / name
-        try:
-            atomic_write(path, write)
-        except OSError as exc:
-            raise InputError(f"cannot write ({exc.strerror or exc})", file=path) from None
-        paths[role] = path
+    out = ReportFolder(folder)
+    put, paths = out.put, out.paths
 
     fig = box_figure(found) if figure else None
     if fig is not None:

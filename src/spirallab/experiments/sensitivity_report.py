@@ -389,31 +389,37 @@ def report_html(sens: Sensitivity, images: dict[str, bytes]) -> str:
 # --------------------------------------------------------------------------- writing
 
 
-def write_sensitivity_report(sens: Sensitivity, folder: str | Path) -> dict[str, Path]:
-    """Write the tables, figures and page into ``folder``; returns the paths by role."""
-    folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(
-            f"cannot create the report folder ({exc.strerror or exc})",
-            where="--out",
-            found=str(folder),
-        ) from None
-    images = {"heatmap": png_bytes(heatmap_figure(sens))}
-    for o in sens.outputs:
-        images[o] = png_bytes(bar_figure(sens, o))
-    paths: dict[str, Path] = {}
+class ReportFolder:
+    """An output folder, created up front; each file is written atomically and remembered."""
 
-    def put(role: str, name: str, write: Any) -> None:
-        path = folder / name
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self.paths: dict[str, Path] = {}
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(
+                f"cannot create the output folder ({exc.strerror or exc})",
+                where="--out",
+                found=str(self.folder),
+            ) from None
+
+    def put(self, role: str, name: str, write: Any) -> None:
+        path = self.folder / name
         try:
             atomic_write(path, write)
         except OSError as exc:
-            raise InputError(
-                f"cannot write the report ({exc.strerror or exc})", file=path
-            ) from None
-        paths[role] = path
+            raise InputError(f"cannot write ({exc.strerror or exc})", file=path) from None
+        self.paths[role] = path
+
+
+def write_sensitivity_report(sens: Sensitivity, folder: str | Path) -> dict[str, Path]:
+    """Write the tables, figures and page into ``folder``; returns the paths by role."""
+    out = ReportFolder(folder)
+    put, paths = out.put, out.paths
+    images = {"heatmap": png_bytes(heatmap_figure(sens))}
+    for o in sens.outputs:
+        images[o] = png_bytes(bar_figure(sens, o))
 
     put("csv", "indices.csv", lambda p: sens.indices.to_csv(p, index=False))
     put("parquet", "indices.parquet", lambda p: sens.indices.to_parquet(p, index=False))
