@@ -1,10 +1,10 @@
 """Sweep memory: peak resident memory of a large sweep that keeps only summaries.
 
 Runs the Latin-hypercube experiment of bench_sweep.py (three parameters of book-eleven; by
-default 10,000 points x 100 replicates = one million runs of eleven countries over 83 years) with
-two local workers, sampling the resident memory of the whole process tree (the sweep and its workers)
-every 0.2 s. It does so first for a tenth of the points: bounded memory means the two peaks are
-about the same. The last line is ``peak_memory_mb: N`` for the full sweep.
+default 10,000 points x 100 replicates = one million runs of eleven countries over 83 years)
+with two local workers, sampling the resident memory of the whole process tree (the sweep and its
+workers) every 0.2 s. It does so first for a tenth of the points: bounded memory means the two
+peaks are about the same. The last line is ``peak_memory_mb: N`` for the full sweep.
 
     python benchmarks/bench_sweep_memory.py [--points 10000] [--replicates 100] [--workers 2]
 """
