@@ -140,25 +140,34 @@ by_years = [2000]
 """
 
 
-def test_sigkill_then_resume_loses_and_doubles_nothing(tmp_path: Path) -> None:
+def _start_sweep(
+    tmp_path: Path, out: Path, parts_before_return: int, **popen: object
+) -> tuple[subprocess.Popen[str], list[str]]:
+    """Start the kill experiment with 2 workers; return once that many chunks are saved."""
     exp = tmp_path / "kill.toml"
     exp.write_text(KILL_EXPERIMENT, encoding="utf-8")
-    out = tmp_path / "killed"
     cmd = [sys.executable, "-m", "spirallab", "sweep", str(exp), "--out", str(out)]
-    proc = subprocess.Popen(
+    proc: subprocess.Popen[str] = subprocess.Popen(
         [*cmd, "--workers", "2", "--chunk-points", "1"],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group, so the kill takes the workers too
+        text=True,
+        **popen,
     )
     parts = out / "summaries"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        n = len(list(parts.glob("part-*.parquet"))) if parts.is_dir() else 0
-        if n >= 5:
-            break
-        assert proc.poll() is None, "the sweep ended before it could be killed"
+        if parts.is_dir() and len(list(parts.glob("part-*.parquet"))) >= parts_before_return:
+            return proc, cmd
+        assert proc.poll() is None, "the sweep ended before it could be interrupted"
         time.sleep(0.01)
+    raise AssertionError("the sweep saved too few chunks in 120 s")
+
+
+def test_sigkill_then_resume_loses_and_doubles_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "killed"
+    parts = out / "summaries"
+    # Its own process group, so the kill takes the workers too.
+    proc, cmd = _start_sweep(tmp_path, out, 5, stderr=subprocess.DEVNULL, start_new_session=True)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     done_at_kill = len(list(parts.glob("part-*.parquet")))
@@ -170,7 +179,7 @@ def test_sigkill_then_resume_loses_and_doubles_nothing(tmp_path: Path) -> None:
     assert manifest["finished"] and len(manifest["done_chunks"]) == 60
     assert not [f for f in parts.iterdir() if f.name.startswith(".")], "temporary files left"
 
-    sweep(exp, tmp_path / "clean", workers=1)
+    sweep(tmp_path / "kill.toml", tmp_path / "clean", workers=1)
     got, want = _frame(out), _frame(tmp_path / "clean")
     assert got[got.country == "ALL"]["point"].tolist() == list(range(60)), "each point once"
     pd.testing.assert_frame_equal(got, want, check_exact=True)
@@ -257,22 +266,8 @@ def test_points_side_by_side_equal_points_alone(tmp_path: Path, crn: str) -> Non
 
 def test_a_worker_killed_midway_is_reported_and_resumable(tmp_path: Path) -> None:
     psutil = pytest.importorskip("psutil")
-    exp = tmp_path / "kill.toml"
-    exp.write_text(KILL_EXPERIMENT, encoding="utf-8")
     out = tmp_path / "o"
-    cmd = [sys.executable, "-m", "spirallab", "sweep", str(exp), "--out", str(out)]
-    proc = subprocess.Popen(
-        [*cmd, "--workers", "2", "--chunk-points", "1"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    parts = out / "summaries"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if parts.is_dir() and len(list(parts.glob("part-*.parquet"))) >= 3:
-            break
-        time.sleep(0.01)
+    proc, cmd = _start_sweep(tmp_path, out, 3, stderr=subprocess.PIPE)
     workers = psutil.Process(proc.pid).children(recursive=True)
     assert workers, "no worker processes found"
     os.kill(workers[0].pid, signal.SIGKILL)
