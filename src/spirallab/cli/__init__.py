@@ -32,6 +32,7 @@ def _register() -> None:
         experiment_cmds,
         model_cmds,
         observe_cmds,
+        protect_cmds,
     )
 
 

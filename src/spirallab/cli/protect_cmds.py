@@ -1,0 +1,443 @@
+"""``spirallab protect ...``: the protection planner's commands (issue 12; docs/protect.md).
+
+This module only parses options, asks for the passphrase and prints; the work is in
+:mod:`spirallab.act.protect`. Every command runs with core dumps off, and an unexpected error is
+reported by its type only, so that no case data reaches the screen or a log in a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import getpass
+import sys
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import click
+import typer
+
+from spirallab.cli import app
+from spirallab.errors import InputError, SpiralLabError
+
+protect = typer.Typer(
+    name="protect", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    help="Protection planner for defenders at risk: encrypted local case files, risk "
+    "assessment, matching to protection mechanisms, consented drafts (docs/protect.md).",
+)
+app.add_typer(protect, name="protect")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class InternalError(SpiralLabError):
+    exit_code = 1
+
+
+def _guard(fn: F) -> F:
+    """No core dumps; unexpected errors as one line without their (possibly sensitive) text."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        except (ImportError, ValueError, OSError):
+            pass  # not available on this platform
+        try:
+            return fn(*args, **kwargs)
+        except (SpiralLabError, click.exceptions.Exit, click.ClickException, click.Abort,
+                SystemExit):
+            raise
+        except KeyboardInterrupt:
+            raise InternalError("interrupted; the case file was not changed") from None
+        except OSError as exc:
+            # the file name is the user's own argument; the message has no case data
+            raise InputError(f"cannot read or write ({exc.strerror})",
+                             file=exc.filename) from None
+        except Exception as exc:
+            raise InternalError(f"internal error ({type(exc).__name__}); details are withheld "
+                                "so that no case data is printed; the case file was not "
+                                "changed") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------------------------- options ---
+
+FileArg = Annotated[Path, typer.Argument(help="The encrypted case file.")]
+CaseArg = Annotated[str, typer.Argument(help="Case id (see `protect list`).")]
+DestArg = Annotated[str, typer.Argument(
+    help="Mechanism id from `spirallab protect catalogue`, e.g. un-srhrd-urgent-appeal.")]
+StdinOpt = Annotated[bool, typer.Option(
+    "--passphrase-stdin", help="Read the passphrase from the first line of standard input "
+    "(for scripts); otherwise it is asked for without echo.")]
+UserOpt = Annotated[str | None, typer.Option(
+    "--user", help="Local user label for the audit log (default: the login name).")]
+OnOpt = Annotated[str | None, typer.Option(
+    "--on", help="Assessment date, YYYY-MM-DD (default: today). Incidents dated later are "
+    "left out.")]
+CatalogueOpt = Annotated[Path | None, typer.Option(
+    "--catalogue", help="An organisation's edited catalogue (default: the built-in one).")]
+OutOpt = Annotated[Path | None, typer.Option(
+    "--out", help="Write to this file instead of the screen. It is NOT encrypted.")]
+
+
+def _passphrase(from_stdin: bool, *, confirm: bool = False) -> str:
+    if from_stdin:
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            raise InputError("no passphrase on standard input", where="--passphrase-stdin")
+        return line
+    try:
+        first = getpass.getpass("Passphrase: ")
+        if confirm and getpass.getpass("Passphrase again: ") != first:
+            raise InputError("the two passphrases differ; nothing was created",
+                             where="passphrase")
+    except EOFError:
+        raise InputError("no passphrase given", where="passphrase") from None
+    return first
+
+
+def _user(user: str | None) -> str:
+    label = user or getpass.getuser()
+    if not 0 < len(label) <= 60:
+        raise InputError("user label must be 1 to 60 characters", where="--user")
+    return label
+
+
+def _date(value: str | None, where: str = "--on") -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError("not a date", where=where, expected="YYYY-MM-DD") from None
+
+
+def _case(store: Any, case_id: str) -> Any:
+    case = store.vault.cases.get(case_id)
+    if case is None:
+        known = ", ".join(sorted(store.vault.cases)) or "none yet"
+        raise InputError("no such case in the file", where="CASE", expected=f"one of: {known}")
+    return case
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    from spirallab.act.protect.store import atomic_write
+
+    atomic_write(out, text.encode("utf-8"))
+    typer.echo(f"wrote {out} (not encrypted: share it safely, delete it when done)", err=True)
+
+
+# --------------------------------------------------------------------------------- commands ---
+
+
+@protect.command("init")
+@_guard
+def init_cmd(file: FileArg, passphrase_stdin: StdinOpt = False, user: UserOpt = None) -> None:
+    """Create an encrypted case file (the passphrase is asked twice and never stored)."""
+    from spirallab.act.protect.store import KDF_MEMORY_KIB, KDF_PARALLELISM, KDF_TIME_COST, create
+
+    create(file, _passphrase(passphrase_stdin, confirm=True), _user(user))
+    typer.echo(f"created {file}: AES-256-GCM, key by Argon2id (t={KDF_TIME_COST}, "
+               f"m={KDF_MEMORY_KIB // 1024} MiB, p={KDF_PARALLELISM}). Keep the passphrase "
+               "safe: without it the file cannot be opened.")
+
+
+@protect.command("import")
+@_guard
+def import_cmd(
+    file: FileArg,
+    case_toml: Annotated[Path, typer.Argument(help="A case in the TOML import format.")],
+    replace: Annotated[bool, typer.Option("--replace", help="Replace a case with the same id.")]
+    = False,
+    passphrase_stdin: StdinOpt = False, user: UserOpt = None,
+) -> None:
+    """Import a whole case from TOML (format: examples/protect/case.toml, docs/protect.md)."""
+    from spirallab.act.protect.records import CaseImport, validate
+    from spirallab.act.protect.store import transact
+
+    if not case_toml.is_file():
+        raise InputError("case file to import not found", file=case_toml)
+    try:
+        data = tomllib.loads(case_toml.read_text("utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"malformed TOML: {exc}", file=case_toml) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", file=case_toml) from None
+    parsed: CaseImport = validate(CaseImport, data, str(case_toml))
+
+    def change(store: Any) -> str:
+        cases = store.vault.cases
+        n = len(cases) + 1
+        while f"case-{n}" in cases:
+            n += 1
+        case = parsed.to_case(f"case-{n}")
+        if case.id in cases and not replace:
+            raise InputError(f"case {case.id} already exists; nothing was changed",
+                             file=case_toml, where="id", expected="a new id, or --replace")
+        cases[case.id] = case
+        return str(case.id)
+
+    done = transact(file, _passphrase(passphrase_stdin), _user(user), "import", str, change)
+    typer.echo(f"imported {done} into {file}")
+
+
+@protect.command("list")
+@_guard
+def list_cmd(file: FileArg, passphrase_stdin: StdinOpt = False, user: UserOpt = None) -> None:
+    """List the cases in the file (ids and aliases)."""
+    from spirallab.act.protect.store import transact
+
+    rows = transact(file, _passphrase(passphrase_stdin), _user(user), "list", None,
+                    lambda s: [(c.id, c.defender.alias, c.defender.location.country,
+                                len(c.incidents)) for c in s.vault.cases.values()])
+    if not rows:
+        typer.echo("no cases yet")
+    for cid, alias, country, n in rows:
+        typer.echo(f"{cid}  {alias}  {country}  {n} incident(s)")
+
+
+@protect.command("assess")
+@_guard
+def assess_cmd(file: FileArg, case: CaseArg, on: OnOpt = None, passphrase_stdin: StdinOpt = False,
+               user: UserOpt = None) -> None:
+    """Risk as threats x vulnerabilities / capacities: levels, reasoning, levers, review date."""
+    from spirallab.act.protect.risk import assess
+    from spirallab.act.protect.store import transact
+
+    day = _date(on)
+    a = transact(file, _passphrase(passphrase_stdin), _user(user), "assess", case,
+                 lambda s: assess(_case(s, case), day))
+    typer.echo(render_assessment(a))
+
+
+def render_assessment(a: Any) -> str:
+    lines = [f"Case {a.case_id}, assessed {a.on.isoformat()}",
+             f"RISK: {a.risk.value.upper()}   (threat {a.threat}, vulnerability "
+             f"{a.vulnerability.value}, capacity {a.capacity.value})"]
+    if a.clear_present_threat:
+        lines.append("A clear, present threat: building capacity is too slow; act on the "
+                     "threat and the exposure to it first.")
+    lines += ["", "Threats (incidents):", *[f"  {t}" for t in a.threats or ["none recorded"]],
+              "Vulnerabilities:", *[f"  {v}" for v in a.vulnerabilities or ["none recorded"]],
+              "Capacities:", *[f"  {c}" for c in a.capacities or ["none recorded"]],
+              "", "Reasoning:", *[f"  {r}" for r in a.reasoning],
+              "", "What would lower it most:"]
+    for n, lv in enumerate(a.levers, start=1):
+        lines.append(f"  {n}. [{lv.when}] {lv.target}: {lv.action}")
+        lines.append(f"     why: {lv.why}")
+    if a.left_out:
+        lines += ["", "Left out (dated after the assessment):", *[f"  {x}" for x in a.left_out]]
+    lines += ["", f"Review this assessment by {a.review_by.isoformat()}."]
+    return "\n".join(lines) + "\n"
+
+
+@protect.command("options")
+@_guard
+def options_cmd(
+    file: FileArg, case: CaseArg, on: OnOpt = None,
+    data: Annotated[Path | None, typer.Option(
+        "--data", help="Data folder (../shared/data layout): adds the country's phase in the "
+        "spiral from the coded record, up to the assessment year.")] = None,
+    catalogue: CatalogueOpt = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Also list what does not fit, and why.")]
+    = False,
+    passphrase_stdin: StdinOpt = False, user: UserOpt = None,
+) -> None:
+    """The protection mechanisms that fit the case: why, what they need, their limits."""
+    from spirallab.act.protect.catalogue import load_catalogue
+    from spirallab.act.protect.matcher import country_phase, match
+    from spirallab.act.protect.risk import assess
+    from spirallab.act.protect.store import transact
+
+    day = _date(on)
+    cat = load_catalogue(catalogue)
+    pw = _passphrase(passphrase_stdin)
+
+    def run(s: Any) -> Any:
+        c = _case(s, case)
+        return c, assess(c, day)
+
+    c, a = transact(file, pw, _user(user), "options", case, run)
+    phase = country_phase(data, c.defender.location.country, day) if data is not None else None
+    typer.echo(render_options(match(c, cat, a, day, phase), a, show_all))
+
+
+def render_options(opts: Any, a: Any, show_all: bool) -> str:
+    lines = [f"Case {opts.case_id} on {opts.on.isoformat()}: risk {a.risk.value}; region "
+             f"{opts.region.value} ({opts.region_how})"]
+    if opts.phase is not None:
+        p = opts.phase
+        head = f"phase {p.phase} ({p.label}, {p.confidence} confidence) in {p.year}" \
+            if p.phase is not None else p.label
+        lines.append(f"Country {p.country} in the spiral (coded record): {head}. {p.note}")
+    lines += [f"Note: {n}" for n in opts.notes]
+    if a.clear_present_threat:
+        lines.append("Clear, present threat: the fast mechanisms are listed first.")
+    for n, o in enumerate(opts.options, start=1):
+        m = o.mechanism
+        flags = [m.speed.value]
+        if o.consent:
+            flags.append(f"consent {o.consent.date.isoformat()}")
+        if m.draft:
+            flags.append("draft available")
+        if o.stale:
+            flags.append(f"STALE: last checked {m.last_checked.isoformat()}")
+        lines += ["", f"{n}. {m.name}  [{m.id}]  ({'; '.join(flags)})",
+                  f"   what it does: {m.what_it_does}",
+                  "   why it fits: " + "; ".join(o.fits),
+                  "   it needs: " + "; ".join(m.needs),
+                  "   limits:", *[f"     - {x}" for x in o.cautions],
+                  f"   source: {m.source} (last checked {m.last_checked.isoformat()}, "
+                  f"{m.checked_how})"]
+    if show_all:
+        lines += ["", "Not fitting:", *[f"  {mid}: {why}" for mid, why in opts.not_fitting]]
+    return "\n".join(lines) + "\n"
+
+
+@protect.command("consent")
+@_guard
+def consent_cmd(
+    file: FileArg, case: CaseArg, destination: DestArg,
+    given_by: Annotated[str, typer.Option(
+        "--given-by", help="Who gave consent and how, e.g. 'the defender, in person'.")],
+    informed_of: Annotated[str, typer.Option(
+        "--informed-of", help="What the defender was told: who will read it, what it may "
+        "expose.")],
+    share_real_name: Annotated[bool, typer.Option(
+        "--share-real-name", help="The defender agrees that drafts carry the real name.")] = False,
+    withdraw: Annotated[bool, typer.Option("--withdraw", help="Withdraw consent instead.")]
+    = False,
+    on: OnOpt = None, catalogue: CatalogueOpt = None, passphrase_stdin: StdinOpt = False,
+    user: UserOpt = None,
+) -> None:
+    """Record (or withdraw) the defender's informed consent to one destination."""
+    from spirallab.act.protect.catalogue import load_catalogue
+    from spirallab.act.protect.records import Consent, validate
+    from spirallab.act.protect.store import transact
+
+    dest = load_catalogue(catalogue).get(destination)
+    day = _date(on)
+
+    def change(s: Any) -> str:
+        c = _case(s, case)
+        if withdraw:
+            live = [k for k in c.consents if k.destination == dest.id and k.withdrawn is None]
+            if not live:
+                raise InputError(f"no consent to {dest.id} to withdraw", where="DESTINATION")
+            for k in live:
+                k.withdrawn = day
+            return "withdrawn"
+        c.consents.append(validate(Consent, {
+            "destination": dest.id, "date": day, "given_by": given_by,
+            "informed_of": informed_of, "share_real_name": share_real_name}, "consent options"))
+        return "recorded"
+
+    what = transact(file, _passphrase(passphrase_stdin), _user(user),
+                    "consent-withdraw" if withdraw else "consent", f"{case}:{dest.id}", change)
+    typer.echo(f"consent to {dest.id} {what} for case {case}")
+
+
+@protect.command("draft")
+@_guard
+def draft_cmd(file: FileArg, case: CaseArg, destination: DestArg, on: OnOpt = None,
+              out: OutOpt = None, catalogue: CatalogueOpt = None,
+              passphrase_stdin: StdinOpt = False, user: UserOpt = None) -> None:
+    """A draft submission, only with consent, only with the fields the destination needs."""
+    from spirallab.act.protect.catalogue import load_catalogue
+    from spirallab.act.protect.drafts import draft
+    from spirallab.act.protect.risk import assess
+    from spirallab.act.protect.store import transact
+
+    dest = load_catalogue(catalogue).get(destination)
+    day = _date(on)
+
+    def run(s: Any) -> str:
+        c = _case(s, case)
+        return draft(c, dest, assess(c, day), day)
+
+    _emit(transact(file, _passphrase(passphrase_stdin), _user(user), "draft",
+                   f"{case}:{dest.id}", run), out)
+
+
+@protect.command("export")
+@_guard
+def export_cmd(
+    file: FileArg,
+    case: Annotated[list[str] | None, typer.Option("--case", help="Only these cases.")] = None,
+    on: OnOpt = None, out: OutOpt = None, passphrase_stdin: StdinOpt = False,
+    user: UserOpt = None,
+) -> None:
+    """A redacted report for sharing: aliases, no names, contacts, localities or sources."""
+    from spirallab.act.protect.export import redacted_report
+    from spirallab.act.protect.store import transact
+
+    day = _date(on)
+
+    def run(s: Any) -> str:
+        chosen = [_case(s, c) for c in case] if case else list(s.vault.cases.values())
+        return redacted_report(chosen, day)
+
+    _emit(transact(file, _passphrase(passphrase_stdin), _user(user), "export",
+                   ",".join(case) if case else "all", run), out)
+
+
+@protect.command("log")
+@_guard
+def log_cmd(file: FileArg, passphrase_stdin: StdinOpt = False, user: UserOpt = None) -> None:
+    """The audit log: who read or changed which record, when (no content)."""
+    from spirallab.act.protect.audit import format_log
+    from spirallab.act.protect.store import transact
+
+    entries = transact(file, _passphrase(passphrase_stdin), _user(user), "log", None,
+                       lambda s: list(s.vault.audit))
+    typer.echo("\n".join(format_log(entries)))
+
+
+@protect.command("catalogue")
+@_guard
+def catalogue_cmd(
+    catalogue: CatalogueOpt = None,
+    dump: Annotated[bool, typer.Option("--dump", help="Print the built-in catalogue's TOML, to "
+                                       "edit a copy.")] = False,
+) -> None:
+    """List the mechanism catalogue (id, system, last checked), or dump it for editing."""
+    from spirallab.act.protect.catalogue import builtin_catalogue_text, load_catalogue
+
+    if dump:
+        typer.echo(builtin_catalogue_text(), nl=False)
+        return
+    today = dt.date.today()
+    for m in load_catalogue(catalogue).mechanism:
+        stale = "  STALE" if m.stale(today) else ""
+        typer.echo(f"{m.id:32s} {m.system:15s} checked {m.last_checked.isoformat()}{stale}  "
+                   f"{m.name}")
+
+
+@protect.command("wipe")
+@_guard
+def wipe_cmd(
+    file: FileArg,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Overwrite and delete the case file and its key material (see the limits in the docs)."""
+    from spirallab.act.protect.store import MAGIC, wipe
+
+    if not file.is_file():
+        raise InputError("case file not found", file=file)
+    with open(file, "rb") as fh:
+        if fh.read(len(MAGIC)) != MAGIC:
+            raise InputError("not a Spiral Lab case file; refusing to wipe it", file=file)
+    if not yes and not typer.confirm(f"Destroy {file} for good?", default=False):
+        raise InputError("not confirmed; nothing was wiped", file=file)
+    wipe(file)
+    typer.echo(f"wiped {file}. On SSDs and journaling or copy-on-write filesystems old copies "
+               "may survive; full-disk encryption is the real protection (docs/protect.md).")
