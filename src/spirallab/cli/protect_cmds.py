@@ -276,7 +276,7 @@ def render_options(opts: Any, a: Any, show_all: bool) -> str:
              f"{opts.region.value} ({opts.region_how})"]
     if opts.phase is not None:
         p = opts.phase
-        head = f"phase {p.phase} ({p.label}, {p.confidence} confidence) in {p.year}" \
+        head = f"phase {p.phase} ({p.label}; confidence {p.confidence}) in {p.year}" \
             if p.phase is not None else p.label
         lines.append(f"Country {p.country} in the spiral (coded record): {head}. {p.note}")
     lines += [f"Note: {n}" for n in opts.notes]

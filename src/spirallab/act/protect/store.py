@@ -61,7 +61,7 @@ NONCE_BYTES = 12
 
 # Bounds on what a header may ask for, so a tampered header cannot make opening take hours or
 # all the memory, nor weaken the key below what new files get.
-_KDF_BOUNDS = {"t": (KDF_TIME_COST, 64), "m": (KDF_MEMORY_KIB, 4 * 1024 * 1024),
+_KDF_BOUNDS = {"t": (KDF_TIME_COST, 64), "m": (KDF_MEMORY_KIB, 1024 * 1024),
                "p": (1, 64)}
 MAX_HEADER = 4096
 MAX_FILE = 64 * 1024 * 1024
@@ -297,7 +297,5 @@ def wipe(path: Path, passes: int = 1) -> None:
                     fh.write(secrets.token_bytes(chunk))
                     left -= chunk
                 os.fsync(fh.fileno())
-            fh.truncate(0)
-            os.fsync(fh.fileno())
         victim.unlink()
     _lock_path(path).unlink(missing_ok=True)
