@@ -13,6 +13,7 @@ import getpass
 import sys
 import tomllib
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -49,9 +50,11 @@ def _guard(fn: F) -> F:
             pass  # not available on this platform
         try:
             return fn(*args, **kwargs)
-        except (SpiralLabError, click.exceptions.Exit, click.ClickException, click.Abort,
+        except (SpiralLabError, click.exceptions.Exit, click.ClickException, typer.Exit,
                 SystemExit):
             raise
+        except (click.Abort, typer.Abort, EOFError):
+            raise InputError("input ended or was cancelled; nothing was saved") from None
         except KeyboardInterrupt:
             raise InternalError("interrupted; the case file was not changed") from None
         except OSError as exc:
@@ -151,28 +154,9 @@ def init_cmd(file: FileArg, passphrase_stdin: StdinOpt = False, user: UserOpt = 
                "safe: without it the file cannot be opened.")
 
 
-@protect.command("import")
-@_guard
-def import_cmd(
-    file: FileArg,
-    case_toml: Annotated[Path, typer.Argument(help="A case in the TOML import format.")],
-    replace: Annotated[bool, typer.Option("--replace", help="Replace a case with the same id.")]
-    = False,
-    passphrase_stdin: StdinOpt = False, user: UserOpt = None,
-) -> None:
-    """Import a whole case from TOML (format: examples/protect/case.toml, docs/protect.md)."""
-    from spirallab.act.protect.records import CaseImport, validate
+def _save_case(file: Path, parsed: Any, source: str, replace: bool, passphrase: str,
+               user: str, action: str) -> str:
     from spirallab.act.protect.store import transact
-
-    if not case_toml.is_file():
-        raise InputError("case file to import not found", file=case_toml)
-    try:
-        data = tomllib.loads(case_toml.read_text("utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"malformed TOML: {exc}", file=case_toml) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", file=case_toml) from None
-    parsed: CaseImport = validate(CaseImport, data, str(case_toml))
 
     def change(store: Any) -> str:
         cases = store.vault.cases
@@ -182,12 +166,128 @@ def import_cmd(
         case = parsed.to_case(f"case-{n}")
         if case.id in cases and not replace:
             raise InputError(f"case {case.id} already exists; nothing was changed",
-                             file=case_toml, where="id", expected="a new id, or --replace")
+                             file=source, where="id", expected="a new id, or --replace")
         cases[case.id] = case
         return str(case.id)
 
-    done = transact(file, _passphrase(passphrase_stdin), _user(user), "import", str, change)
+    done: str = transact(file, passphrase, user, action, str, change)
+    return done
+
+
+ReplaceOpt = Annotated[bool, typer.Option("--replace", help="Replace a case with the same id.")]
+
+
+@protect.command("import")
+@_guard
+def import_cmd(
+    file: FileArg,
+    case_toml: Annotated[Path, typer.Argument(help="A case in the TOML import format.")],
+    replace: ReplaceOpt = False, passphrase_stdin: StdinOpt = False, user: UserOpt = None,
+) -> None:
+    """Import a whole case from TOML (format: examples/protect/case.toml, docs/protect.md)."""
+    from spirallab.act.protect.records import CaseImport, validate
+
+    if not case_toml.is_file():
+        raise InputError("case file to import not found", file=case_toml)
+    try:
+        data = tomllib.loads(case_toml.read_text("utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"malformed TOML: {exc}", file=case_toml) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", file=case_toml) from None
+    parsed = validate(CaseImport, data, str(case_toml))
+    done = _save_case(file, parsed, str(case_toml), replace, _passphrase(passphrase_stdin),
+                      _user(user), "import")
     typer.echo(f"imported {done} into {file}")
+
+
+def _ask(label: str, choices: Any = None, optional: bool = False) -> str | None:
+    """One answer; a choice is asked again until it is one of the allowed values."""
+    allowed = [c.value for c in choices] if choices is not None else None
+    hint = f" [{'|'.join(allowed)}]" if allowed else ""
+    while True:
+        answer = typer.prompt(label + hint + (" (empty to skip)" if optional else ""),
+                              default="" if optional else None, show_default=False)
+        text = str(answer).strip()
+        if not text and optional:
+            return None
+        if allowed is None or text in allowed:
+            return text
+        typer.echo(f"  expected one of: {', '.join(allowed)}", err=True)
+
+
+class _Kinds(StrEnum):
+    individual = "individual"
+    group = "group"
+
+
+def _ask_date(label: str) -> str:
+    while True:
+        text = typer.prompt(label + " (YYYY-MM-DD)").strip()
+        try:
+            return dt.date.fromisoformat(text).isoformat()
+        except ValueError:
+            typer.echo("  not a date; expected YYYY-MM-DD", err=True)
+
+
+def _ask_case() -> dict[str, Any]:
+    """Prompt for a whole case, field by field, in the import format's vocabulary."""
+    from spirallab.act.protect import records as r
+
+    location = {"country": (_ask("Country (ISO3 code, e.g. COL)") or "").upper(),
+                "area": _ask("Area", r.Area), "province": _ask("Province or locality",
+                                                               optional=True)}
+    defender = {"alias": _ask("Alias"), "kind": _ask("Individual or group",
+                                                     _Kinds),
+                "real_name": _ask("Real name, only if the defender chooses", optional=True),
+                "contact": _ask("Contact details", optional=True),
+                "work": _ask("Their human rights work"),
+                "gender": _ask("Gender", optional=True),
+                "dependants": typer.confirm("Family who could be exposed?", default=False),
+                "location": location}
+    case: dict[str, Any] = {"format": r.CASE_FORMAT, "id": _ask("Case id", optional=True),
+                            "opened": dt.date.today().isoformat(), "defender": defender,
+                            "incidents": [], "factors": []}
+    while typer.confirm("Add an incident?", default=False):
+        verified = typer.confirm("  Verified?", default=False)
+        case["incidents"].append({
+            "date": _ask_date("  Date"), "kind": _ask("  Kind", r.IncidentKind),
+            "status": _ask("  Status", r.Status), "what": _ask("  What happened"),
+            "perpetrator": _ask("  Perpetrator", r.Perpetrator),
+            "perpetrator_detail": _ask("  Perpetrator detail", optional=True),
+            "verified": verified,
+            "verification": _ask("  How was it verified") if verified else None,
+            "source": _ask("  Who reported it"),
+            "reported_to_authorities": typer.confirm("  Reported to the authorities?",
+                                                     default=False)})
+    while typer.confirm("Add a vulnerability or capacity?", default=False):
+        case["factors"].append({
+            "category": _ask("  Category", r.Category), "kind": _ask("  Kind", r.FactorKind),
+            "level": _ask("  Level", r.Level), "note": _ask("  Note")})
+    return _drop_none(case)
+
+
+def _drop_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_none(v) for v in value]
+    return value
+
+
+@protect.command("add")
+@_guard
+def add_cmd(file: FileArg, replace: ReplaceOpt = False, passphrase_stdin: StdinOpt = False,
+            user: UserOpt = None) -> None:
+    """Enter a new case interactively (the same fields as the import format)."""
+    from spirallab.act.protect.records import CaseImport, validate
+    from spirallab.act.protect.store import open_store
+
+    pw = _passphrase(passphrase_stdin)
+    open_store(file, pw, _user(user))  # a wrong passphrase fails before the questions
+    parsed = validate(CaseImport, _ask_case(), "the answers")
+    done = _save_case(file, parsed, "the answers", replace, pw, _user(user), "add")
+    typer.echo(f"added {done} to {file}")
 
 
 @protect.command("list")
@@ -307,11 +407,12 @@ def render_options(opts: Any, a: Any, show_all: bool) -> str:
 @_guard
 def consent_cmd(
     file: FileArg, case: CaseArg, destination: DestArg,
-    given_by: Annotated[str, typer.Option(
-        "--given-by", help="Who gave consent and how, e.g. 'the defender, in person'.")],
-    informed_of: Annotated[str, typer.Option(
+    given_by: Annotated[str | None, typer.Option(
+        "--given-by", help="Who gave consent and how, e.g. 'the defender, in person' (asked "
+        "for when left out, which keeps it out of the shell history).")] = None,
+    informed_of: Annotated[str | None, typer.Option(
         "--informed-of", help="What the defender was told: who will read it, what it may "
-        "expose.")],
+        "expose (asked for when left out).")] = None,
     share_real_name: Annotated[bool, typer.Option(
         "--share-real-name", help="The defender agrees that drafts carry the real name.")] = False,
     withdraw: Annotated[bool, typer.Option("--withdraw", help="Withdraw consent instead.")]
@@ -326,6 +427,11 @@ def consent_cmd(
 
     dest = load_catalogue(catalogue).get(destination)
     day = _date(on)
+    pw = _passphrase(passphrase_stdin)
+    if not withdraw:
+        given_by = given_by or _ask("Who gave consent, and how")
+        informed_of = informed_of or _ask("What the defender was told (who reads it, what it "
+                                          "may expose)")
 
     def change(s: Any) -> str:
         c = _case(s, case)
@@ -341,7 +447,7 @@ def consent_cmd(
             "informed_of": informed_of, "share_real_name": share_real_name}, "consent options"))
         return "recorded"
 
-    what = transact(file, _passphrase(passphrase_stdin), _user(user),
+    what = transact(file, pw, _user(user),
                     "consent-withdraw" if withdraw else "consent", f"{case}:{dest.id}", change)
     typer.echo(f"consent to {dest.id} {what} for case {case}")
 

@@ -1,0 +1,51 @@
+"""Interactive entry (`protect add`) and consent asked for instead of typed as options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from act_helpers import error_line, protect
+
+ANSWERS = [
+    "KEN", "countryside", "rural", "", "Kestrel", "individual", "", "", "documents evictions",
+    "", "y", "k1",
+    "y", "n", "2026-13-01", "2026-11-01", "threat", "imminent", "they said they would come",
+    "non-state", "", "a village elder", "n",
+    "n",
+    "y", "networks", "capacity", "low", "no network",
+    "n",
+]
+
+
+def test_add_asks_field_by_field_and_reasks_bad_answers(sandbox: Path) -> None:
+    assert protect("init", "c.spl").exit_code == 0
+    r = protect("add", "c.spl", stdin="\n".join(ANSWERS) + "\n")
+    assert r.exit_code == 0, r.output
+    assert "expected one of: capital, urban, provincial, rural" in r.output
+    assert "not a date" in r.output
+    r = protect("assess", "c.spl", "k1", "--on", "2026-11-02")
+    assert "RISK: VERY HIGH" in r.output and "imminent" in r.output
+    assert "Review this assessment by 2026-11-09" in r.output
+
+
+def test_add_that_ends_early_saves_nothing(sandbox: Path) -> None:
+    assert protect("init", "c.spl").exit_code == 0
+    before = (sandbox / "c.spl").read_bytes()
+    r = protect("add", "c.spl", stdin="KEN\nrural\n")
+    assert "nothing was saved" in error_line(r)
+    assert (sandbox / "c.spl").read_bytes() == before
+
+
+def test_consent_texts_are_asked_for(sandbox: Path) -> None:
+    from act_helpers import EXAMPLE
+
+    assert protect("init", "c.spl").exit_code == 0
+    assert protect("import", "c.spl", str(EXAMPLE)).exit_code == 0
+    r = protect("consent", "c.spl", "ceiba", "eu-embassies",
+                stdin="the defender, in person\nthe embassy may raise it with officials\n")
+    assert r.exit_code == 0 and "recorded" in r.output
+    r = protect("draft", "c.spl", "ceiba", "eu-embassies")
+    assert r.exit_code == 0 and "Consent: given" in r.output
+    r = protect("consent", "c.spl", "ceiba", "eu-embassies", "--withdraw")
+    assert r.exit_code == 0 and "withdrawn" in r.output
+    assert "no consent" in error_line(protect("draft", "c.spl", "ceiba", "eu-embassies"))
