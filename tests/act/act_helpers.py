@@ -22,6 +22,20 @@ EXAMPLE = REPO / "examples" / "protect" / "case.toml"
 PASS = "ceiba test passphrase, long enough"
 ON = "2026-10-21"
 
+#: Answers to `protect add`, with a wrong area and a wrong date that must be asked again.
+ANSWERS = [
+    "KEN", "countryside", "rural", "", "Kestrel", "individual", "", "", "documents evictions",
+    "", "y", "k1",
+    "y", "n", "2026-13-01", "2026-11-01", "threat", "imminent", "they said they would come",
+    "non-state", "", "a village elder", "n",
+    "n",
+    "y", "networks", "capacity", "low", "no network",
+    "n",
+]
+#: The free text among them (an adversary must not find it on disk either).
+ANSWER_TEXTS = ["Kestrel", "documents evictions", "they said they would come", "a village elder",
+                "no network"]
+
 # Keys whose values are vocabulary (enums, ids, tags), not case content.
 _VOCABULARY = {"format", "kind", "status", "perpetrator", "category", "level", "area", "country",
                "destination", "id", "gender", "region"}

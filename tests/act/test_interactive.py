@@ -4,17 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from act_helpers import error_line, protect
-
-ANSWERS = [
-    "KEN", "countryside", "rural", "", "Kestrel", "individual", "", "", "documents evictions",
-    "", "y", "k1",
-    "y", "n", "2026-13-01", "2026-11-01", "threat", "imminent", "they said they would come",
-    "non-state", "", "a village elder", "n",
-    "n",
-    "y", "networks", "capacity", "low", "no network",
-    "n",
-]
+from act_helpers import ANSWERS, error_line, protect
 
 
 def test_add_asks_field_by_field_and_reasks_bad_answers(sandbox: Path) -> None:

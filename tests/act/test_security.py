@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 from act_helpers import (
+    ANSWER_TEXTS,
+    ANSWERS,
     EXAMPLE,
     ON,
     PASS,
@@ -87,6 +89,9 @@ def run_all(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         (["protect", "options", f, "ceiba", "--on", ON, "--all", "--passphrase-stdin"], pw),
         (["protect", "consent", f, "ceiba", "eu-embassies", "--given-by", "the defender",
           "--informed-of", "who reads it", "--on", ON, "--passphrase-stdin"], pw),
+        (["protect", "add", f, "--passphrase-stdin"], pw + "\n".join(ANSWERS) + "\n"),
+        (["protect", "consent", f, "k1", "un-srhrd-urgent-appeal", "--passphrase-stdin"],
+         pw + "the defender, in person\nwho reads it and what it may expose\n"),
         (["protect", "draft", f, "ceiba", "un-srhrd-urgent-appeal", "--on", ON,
           "--passphrase-stdin"], pw),
         (["protect", "draft", f, "ceiba", "eu-embassies", "--on", ON, "--out",
@@ -104,7 +109,11 @@ def run_all(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         (["protect", "draft", f, "ceiba", "no-such-place", "--passphrase-stdin"], pw),
         (["protect", "draft", f, "ceiba", "achpr-srhrd", "--passphrase-stdin"], pw),
         (["protect", "assess", f, "ceiba", "--on", "21/10/2026", "--passphrase-stdin"], pw),
+        (["protect", "export", f, "--out", f, "--passphrase-stdin"], pw),
         (["protect", "init", "second.spl", "--passphrase-stdin"], pw),
+        (["protect", "passwd", "second.spl", "--passphrase-stdin"],
+         pw + "another long passphrase\n"),
+        (["protect", "list", "second.spl", "--passphrase-stdin"], "another long passphrase\n"),
         (["protect", "wipe", "second.spl", "--yes"], ""),
     ]
     data_dir = REPO.parent / "shared" / "data"
@@ -132,7 +141,7 @@ def test_every_command_ran_without_touching_the_network(run_all: dict[str, Any])
     ok = [r for r in run_all["results"] if r["rc"] == 0]
     assert {r["argv"][1] for r in ok} >= {"init", "import", "list", "assess", "options",
                                           "consent", "draft", "export", "log", "catalogue",
-                                          "wipe"}
+                                          "add", "passwd", "wipe"}
     # the blocker works: a deliberate connection in the same harness is recorded
     probe = subprocess.run(
         [sys.executable, "-c", RUNNER.split("from spirallab.cli import main")[0]
@@ -143,6 +152,7 @@ def test_every_command_ran_without_touching_the_network(run_all: dict[str, Any])
 
 def test_nothing_recorded_reaches_the_disk_in_plain_text(run_all: dict[str, Any]) -> None:
     secrets = [s for s in recorded_strings(example_data()) if len(s) >= 5] + [SECRET]
+    secrets += ANSWER_TEXTS
     assert len(secrets) > 20
     seen = 0
     for path in files_under(run_all["home"], run_all["tmp"], run_all["work"]):
@@ -157,7 +167,7 @@ def test_nothing_recorded_reaches_the_disk_in_plain_text(run_all: dict[str, Any]
 
 def test_errors_are_one_line_exit_2_and_carry_no_case_data(run_all: dict[str, Any]) -> None:
     errors = [r for r in run_all["results"] if r["rc"] != 0]
-    assert len(errors) == 6
+    assert len(errors) == 7
     secrets = [s for s in recorded_strings(example_data()) if len(s) >= 5] + [SECRET]
     for r in errors:
         assert r["rc"] == 2, r

@@ -163,3 +163,13 @@ def test_wipe_overwrites_before_deleting(case_file: Path, tmp_path: Path) -> Non
     left = twin.read_bytes()
     assert len(left) == len(original) and not left.startswith(st.MAGIC)
     assert sum(a == b for a, b in zip(left, original, strict=True)) < len(original) // 16
+
+
+def test_passphrase_change_uses_a_new_salt(case_file: Path) -> None:
+    salt = _header(case_file.read_bytes())["salt"]
+    st.rekey(case_file, PW, "another long passphrase", "desk")
+    assert _header(case_file.read_bytes())["salt"] != salt
+    with pytest.raises(InputError, match="wrong passphrase"):
+        st.open_store(case_file, PW, "desk")
+    s = st.open_store(case_file, "another long passphrase", "desk")
+    assert "c1" in s.vault.cases and s.vault.audit[-1].action == "passwd"

@@ -89,16 +89,16 @@ OutOpt = Annotated[Path | None, typer.Option(
     "--out", help="Write to this file instead of the screen. It is NOT encrypted.")]
 
 
-def _passphrase(from_stdin: bool, *, confirm: bool = False) -> str:
+def _passphrase(from_stdin: bool, *, confirm: bool = False, label: str = "Passphrase") -> str:
     if from_stdin:
         line = sys.stdin.readline().rstrip("\r\n")
         if not line:
             raise InputError("no passphrase on standard input", where="--passphrase-stdin")
         return line
     try:
-        first = getpass.getpass("Passphrase: ")
-        if confirm and getpass.getpass("Passphrase again: ") != first:
-            raise InputError("the two passphrases differ; nothing was created",
+        first = getpass.getpass(f"{label}: ")
+        if confirm and getpass.getpass(f"{label} again: ") != first:
+            raise InputError("the two passphrases differ; nothing was changed",
                              where="passphrase")
     except EOFError:
         raise InputError("no passphrase given", where="passphrase") from None
@@ -133,8 +133,13 @@ def _emit(text: str, out: Path | None) -> None:
     if out is None:
         typer.echo(text, nl=False)
         return
-    from spirallab.act.protect.store import atomic_write
+    from spirallab.act.protect.store import MAGIC, atomic_write
 
+    if out.is_file():
+        with open(out, "rb") as fh:
+            if fh.read(len(MAGIC)) == MAGIC:
+                raise InputError("refusing to write plain text over an encrypted case file",
+                                 file=out, where="--out")
     atomic_write(out, text.encode("utf-8"))
     typer.echo(f"wrote {out} (not encrypted: share it safely, delete it when done)", err=True)
 
@@ -526,6 +531,19 @@ def catalogue_cmd(
         stale = "  STALE" if m.stale(today) else ""
         typer.echo(f"{m.id:32s} {m.system:15s} checked {m.last_checked.isoformat()}{stale}  "
                    f"{m.name}")
+
+
+@protect.command("passwd")
+@_guard
+def passwd_cmd(file: FileArg, passphrase_stdin: StdinOpt = False, user: UserOpt = None) -> None:
+    """Change the passphrase: a new salt and key; the old passphrase stops working."""
+    from spirallab.act.protect.store import rekey
+
+    old = _passphrase(passphrase_stdin, label="Current passphrase")
+    new = _passphrase(passphrase_stdin, confirm=True, label="New passphrase")
+    rekey(file, old, new, _user(user))
+    typer.echo(f"passphrase of {file} changed. Copies and backups made before still open with "
+               "the old one.")
 
 
 @protect.command("wipe")

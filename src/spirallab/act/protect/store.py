@@ -279,6 +279,17 @@ def transact(path: Path, passphrase: str, user: str, action: str,
             from None
 
 
+def rekey(path: Path, old: str, new: str, user: str) -> None:
+    """Re-encrypt the file under a new passphrase and a new salt."""
+    check_passphrase(new)
+
+    def change(store: CaseStore) -> None:
+        store._key = _derive(new, secrets.token_bytes(SALT_BYTES), KDF_TIME_COST,
+                             KDF_MEMORY_KIB, KDF_PARALLELISM)
+
+    transact(path, old, user, "passwd", None, change)
+
+
 def wipe(path: Path, passes: int = 1) -> None:
     """Overwrite the file (and its lock and any leftover temp files) with random bytes, then
     delete them. On SSDs and journaling or copy-on-write filesystems the old blocks may survive;
