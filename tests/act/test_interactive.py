@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from act_helpers import ANSWERS, error_line, protect
 
 
@@ -39,3 +40,29 @@ def test_consent_texts_are_asked_for(sandbox: Path) -> None:
     r = protect("consent", "c.spl", "ceiba", "eu-embassies", "--withdraw")
     assert r.exit_code == 0 and "withdrawn" in r.output
     assert "no consent" in error_line(protect("draft", "c.spl", "ceiba", "eu-embassies"))
+
+
+def test_passphrase_is_asked_without_echo_twice_at_init(sandbox: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import getpass
+
+    from act_helpers import PASS
+
+    asked: list[str] = []
+    answers = iter([PASS, PASS, PASS, PASS, "typo" + PASS])
+
+    def fake_getpass(prompt: str = "") -> str:
+        asked.append(prompt)
+        return next(answers)
+
+    monkeypatch.setattr(getpass, "getpass", fake_getpass)
+    monkeypatch.setenv("SPIRALLAB_PASSPHRASE", "not read from the environment")
+    assert protect("init", "c.spl", passphrase=None).exit_code == 0
+    assert asked == ["Passphrase: ", "Passphrase again: "]
+    assert protect("list", "c.spl", passphrase=None).exit_code == 0
+    assert len(asked) == 3
+    r = protect("init", "d.spl", passphrase=None)
+    assert "differ" in error_line(r) and not (sandbox / "d.spl").exists()
+    # there is no way to give it as an argument
+    r = protect("init", "e.spl", "--passphrase", PASS, passphrase=None)
+    assert r.exit_code != 0 and not (sandbox / "e.spl").exists()
