@@ -151,3 +151,13 @@ def test_country_phase_reads_nothing_after_the_assessment_date(shared_data: Path
     note = country_phase(shared_data, country, dt.date(mid, 6, 1))
     assert note.year <= mid
     assert country_phase(shared_data, "XXX", dt.date(mid, 6, 1)).phase is None
+
+
+def test_regions_without_a_regional_system_say_so() -> None:
+    def notes(case: Case) -> str:
+        return " ".join(match(case, CAT, assess(case, ON), ON).notes)
+
+    assert "no regional mechanism" in notes(_case(defender__location__country="IDN"))
+    assert "no regional mechanism" not in notes(_case())
+    ids = _ids(_case(defender__location__country="IDN"))
+    assert "un-srhrd-urgent-appeal" in ids and not any(i.startswith("iachr") for i in ids)

@@ -384,6 +384,9 @@ def render_options(opts: Any, a: Any, show_all: bool) -> str:
         head = f"phase {p.phase} ({p.label}; confidence {p.confidence}) in {p.year}" \
             if p.phase is not None else p.label
         lines.append(f"Country {p.country} in the spiral (coded record): {head}. {p.note}")
+        if p.phase is not None and opts.on.year - p.year > 2:
+            lines.append(f"  (the data given end in {p.year}, {opts.on.year - p.year} years "
+                         "before the assessment: the phase may have changed since)")
     lines += [f"Note: {n}" for n in opts.notes]
     if a.clear_present_threat:
         lines.append("Clear, present threat: the fast mechanisms are listed first.")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from spirallab.act.protect.catalogue import Catalogue, LimitKind, Mechanism, Speed, region_of
 from spirallab.act.protect.records import Area, Case, Consent, Perpetrator, Region, Status
-from spirallab.act.protect.risk import CURRENT, Assessment
+from spirallab.act.protect.risk import Assessment
 from spirallab.errors import InputError
 
 FAST = frozenset({Speed.hours_days, Speed.days_weeks})
@@ -112,7 +112,6 @@ def _cautions(m: Mechanism, case: Case, assessment: Assessment, on: dt.date) -> 
     d = case.defender
     known = [i for i in case.incidents if i.date <= on]
     unverified = [str(i.id) for i in known if not i.verified]
-    state_now = any(i.perpetrator is Perpetrator.state and i.status in CURRENT for i in known)
     state_any = any(i.perpetrator is Perpetrator.state for i in known)
     out: list[str] = []
     if assessment.clear_present_threat and m.speed not in FAST:
@@ -123,7 +122,7 @@ def _cautions(m: Mechanism, case: Case, assessment: Assessment, on: dt.date) -> 
             applies = f"applies: the defender works in a {d.location.area.value} area. "
         elif lim.kind is LimitKind.verification and unverified:
             applies = f"applies: {', '.join(unverified)} not verified. "
-        elif lim.kind is LimitKind.trust and (state_now or state_any):
+        elif lim.kind is LimitKind.trust and state_any:
             applies = "applies: a state perpetrator is recorded. "
         elif lim.kind is LimitKind.timeliness and assessment.clear_present_threat:
             applies = "applies: the threat is present now. "
@@ -153,6 +152,10 @@ def match(case: Case, catalogue: Catalogue, assessment: Assessment, on: dt.date,
 
     fitting.sort(key=order)
     notes: list[str] = []
+    regional = {"inter-american", "african", "european"}
+    if not any(o.mechanism.system in regional for o in fitting):
+        notes.append(f"no regional mechanism in the catalogue acts for {region.value}; the UN, "
+                     "embassies, NGOs and informal protection remain")
     if case.defender.real_name is None:
         notes.append("the defender is recorded under an alias only; UN and regional mechanisms "
                      "need the identity, which drafts add only with consent to share it")
