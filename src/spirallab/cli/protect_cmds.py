@@ -11,7 +11,6 @@ import datetime as dt
 import functools
 import getpass
 import sys
-import tomllib
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -161,21 +160,11 @@ def init_cmd(file: FileArg, passphrase_stdin: StdinOpt = False, user: UserOpt = 
 
 def _save_case(file: Path, parsed: Any, source: str, replace: bool, passphrase: str,
                user: str, action: str) -> str:
+    from spirallab.act.protect.records import add_case
     from spirallab.act.protect.store import transact
 
-    def change(store: Any) -> str:
-        cases = store.vault.cases
-        n = len(cases) + 1
-        while f"case-{n}" in cases:
-            n += 1
-        case = parsed.to_case(f"case-{n}")
-        if case.id in cases and not replace:
-            raise InputError(f"case {case.id} already exists; nothing was changed",
-                             file=source, where="id", expected="a new id, or --replace")
-        cases[case.id] = case
-        return str(case.id)
-
-    done: str = transact(file, passphrase, user, action, str, change)
+    done: str = transact(file, passphrase, user, action, str,
+                         lambda s: add_case(s.vault, parsed, replace=replace, source=source))
     return done
 
 
@@ -190,17 +179,9 @@ def import_cmd(
     replace: ReplaceOpt = False, passphrase_stdin: StdinOpt = False, user: UserOpt = None,
 ) -> None:
     """Import a whole case from TOML (format: examples/protect/case.toml, docs/protect.md)."""
-    from spirallab.act.protect.records import CaseImport, validate
+    from spirallab.act.protect.records import load_case_toml
 
-    if not case_toml.is_file():
-        raise InputError("case file to import not found", file=case_toml)
-    try:
-        data = tomllib.loads(case_toml.read_text("utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"malformed TOML: {exc}", file=case_toml) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", file=case_toml) from None
-    parsed = validate(CaseImport, data, str(case_toml))
+    parsed = load_case_toml(case_toml)
     done = _save_case(file, parsed, str(case_toml), replace, _passphrase(passphrase_stdin),
                       _user(user), "import")
     typer.echo(f"imported {done} into {file}")
@@ -430,7 +411,7 @@ def consent_cmd(
 ) -> None:
     """Record (or withdraw) the defender's informed consent to one destination."""
     from spirallab.act.protect.catalogue import load_catalogue
-    from spirallab.act.protect.records import Consent, validate
+    from spirallab.act.protect.records import record_consent, withdraw_consent
     from spirallab.act.protect.store import transact
 
     dest = load_catalogue(catalogue).get(destination)
@@ -444,15 +425,9 @@ def consent_cmd(
     def change(s: Any) -> str:
         c = _case(s, case)
         if withdraw:
-            live = [k for k in c.consents if k.destination == dest.id and k.withdrawn is None]
-            if not live:
-                raise InputError(f"no consent to {dest.id} to withdraw", where="DESTINATION")
-            for k in live:
-                k.withdrawn = day
+            withdraw_consent(c, dest.id, day)
             return "withdrawn"
-        c.consents.append(validate(Consent, {
-            "destination": dest.id, "date": day, "given_by": given_by,
-            "informed_of": informed_of, "share_real_name": share_real_name}, "consent options"))
+        record_consent(c, dest.id, day, str(given_by), str(informed_of), share_real_name)
         return "recorded"
 
     what = transact(file, pw, _user(user),

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tomllib
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -242,6 +244,50 @@ class CaseImport(Case):
         data = self.model_dump(exclude={"format"})
         data["id"] = self.id or default_id
         return Case.model_validate(data)
+
+
+def load_case_toml(path: Path) -> CaseImport:
+    """Read and validate a case in the TOML import format."""
+    if not path.is_file():
+        raise InputError("case file to import not found", file=path)
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"malformed TOML: {exc}", file=path) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", file=path) from None
+    parsed: CaseImport = validate(CaseImport, data, str(path))
+    return parsed
+
+
+def add_case(vault: Vault, parsed: CaseImport, *, replace: bool, source: str) -> str:
+    """Put a new case into ``vault`` (id ``case-N`` when it has none); returns its id."""
+    n = len(vault.cases) + 1
+    while f"case-{n}" in vault.cases:
+        n += 1
+    case = parsed.to_case(f"case-{n}")
+    if case.id in vault.cases and not replace:
+        raise InputError(f"case {case.id} already exists; nothing was changed", file=source,
+                         where="id", expected="a new id, or --replace")
+    vault.cases[case.id] = case
+    return case.id
+
+
+def record_consent(case: Case, destination: str, day: dt.date, given_by: str,
+                   informed_of: str, share_real_name: bool) -> None:
+    """Add the defender's informed consent to ``destination``."""
+    case.consents.append(validate(Consent, {
+        "destination": destination, "date": day, "given_by": given_by,
+        "informed_of": informed_of, "share_real_name": share_real_name}, "consent"))
+
+
+def withdraw_consent(case: Case, destination: str, day: dt.date) -> None:
+    """Date the withdrawal of every live consent to ``destination`` (the records are kept)."""
+    live = [k for k in case.consents if k.destination == destination and k.withdrawn is None]
+    if not live:
+        raise InputError(f"no consent to {destination} to withdraw", where="DESTINATION")
+    for k in live:
+        k.withdrawn = day
 
 
 def validate(model: type[Any], data: Any, source: str) -> Any:
