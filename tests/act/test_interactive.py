@@ -32,14 +32,14 @@ def test_consent_texts_are_asked_for(sandbox: Path) -> None:
 
     assert protect("init", "c.spl").exit_code == 0
     assert protect("import", "c.spl", str(EXAMPLE)).exit_code == 0
-    r = protect("consent", "c.spl", "ceiba", "eu-embassies",
+    r = protect("consent", "c.spl", "case-014", "eu-embassies",
                 stdin="the defender, in person\nthe embassy may raise it with officials\n")
     assert r.exit_code == 0 and "recorded" in r.output
-    r = protect("draft", "c.spl", "ceiba", "eu-embassies")
+    r = protect("draft", "c.spl", "case-014", "eu-embassies")
     assert r.exit_code == 0 and "Consent: given" in r.output
-    r = protect("consent", "c.spl", "ceiba", "eu-embassies", "--withdraw")
+    r = protect("consent", "c.spl", "case-014", "eu-embassies", "--withdraw")
     assert r.exit_code == 0 and "withdrawn" in r.output
-    assert "no consent" in error_line(protect("draft", "c.spl", "ceiba", "eu-embassies"))
+    assert "no consent" in error_line(protect("draft", "c.spl", "case-014", "eu-embassies"))
 
 
 def test_passphrase_is_asked_without_echo_twice_at_init(sandbox: Path,

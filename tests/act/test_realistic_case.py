@@ -25,10 +25,10 @@ def test_six_steps_end_to_end(sandbox: Path) -> None:
     r = protect("import", "cases.spl", str(EXAMPLE))
     assert r.exit_code == 0, r.output
     r = protect("list", "cases.spl")
-    assert "ceiba" in r.output and "3 incident(s)" in r.output
+    assert "case-014" in r.output and "3 incident(s)" in r.output
 
     # 3. assess: qualitative levels with the reasoning, levers and a review date
-    r = protect("assess", "cases.spl", "ceiba", "--on", ON)
+    r = protect("assess", "cases.spl", "case-014", "--on", ON)
     assert r.exit_code == 0, r.output
     out = r.output
     assert "RISK: VERY HIGH" in out
@@ -40,7 +40,7 @@ def test_six_steps_end_to_end(sandbox: Path) -> None:
     assert "Review this assessment by 2026-10-28" in out  # very high: within 7 days
 
     # 4. options: the mechanisms that fit, with why, needs, limits
-    r = protect("options", "cases.spl", "ceiba", "--on", ON, "--all")
+    r = protect("options", "cases.spl", "case-014", "--on", ON, "--all")
     assert r.exit_code == 0, r.output
     out = r.output
     listed = out.split("Not fitting:")[0]
@@ -58,10 +58,10 @@ def test_six_steps_end_to_end(sandbox: Path) -> None:
     assert "applies: the defender works in a rural area" in listed
 
     # 5. consent is in the case for one destination: drafting works there and nowhere else
-    r = protect("draft", "cases.spl", "ceiba", "iachr-precautionary-measures", "--on", ON)
+    r = protect("draft", "cases.spl", "case-014", "iachr-precautionary-measures", "--on", ON)
     assert isinstance(r.exception, InputError) and r.exception.exit_code == 2
     assert "no consent" in error_line(r)
-    r = protect("draft", "cases.spl", "ceiba", "un-srhrd-urgent-appeal", "--on", ON,
+    r = protect("draft", "cases.spl", "case-014", "un-srhrd-urgent-appeal", "--on", ON,
                 "--out", "appeal.txt")
     assert r.exit_code == 0, r.output
     appeal = (sandbox / "appeal.txt").read_text("utf-8")
@@ -70,10 +70,10 @@ def test_six_steps_end_to_end(sandbox: Path) -> None:
                    data["factors"][0]["note"], data["consents"][0]["informed_of"]):
         assert absent not in appeal, absent
     # consent recorded from the command line opens a second destination
-    r = protect("consent", "cases.spl", "ceiba", "iachr-precautionary-measures", "--given-by",
+    r = protect("consent", "cases.spl", "case-014", "iachr-precautionary-measures", "--given-by",
                 "the defender, by phone", "--informed-of", "the state will be asked", "--on", ON)
     assert r.exit_code == 0, r.output
-    r = protect("draft", "cases.spl", "ceiba", "iachr-precautionary-measures", "--on", ON)
+    r = protect("draft", "cases.spl", "case-014", "iachr-precautionary-measures", "--on", ON)
     assert r.exit_code == 0 and "Province or locality" in r.output  # this one needs it
     assert d["contact"] not in r.output and d["real_name"] not in r.output
 

@@ -85,16 +85,16 @@ def run_all(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         (["protect", "init", f, "--passphrase-stdin"], pw),
         (["protect", "import", f, str(EXAMPLE), "--passphrase-stdin"], pw),
         (["protect", "list", f, "--passphrase-stdin"], pw),
-        (["protect", "assess", f, "ceiba", "--on", ON, "--passphrase-stdin"], pw),
-        (["protect", "options", f, "ceiba", "--on", ON, "--all", "--passphrase-stdin"], pw),
-        (["protect", "consent", f, "ceiba", "eu-embassies", "--given-by", "the defender",
+        (["protect", "assess", f, "case-014", "--on", ON, "--passphrase-stdin"], pw),
+        (["protect", "options", f, "case-014", "--on", ON, "--all", "--passphrase-stdin"], pw),
+        (["protect", "consent", f, "case-014", "eu-embassies", "--given-by", "the defender",
           "--informed-of", "who reads it", "--on", ON, "--passphrase-stdin"], pw),
         (["protect", "add", f, "--passphrase-stdin"], pw + "\n".join(ANSWERS) + "\n"),
         (["protect", "consent", f, "k1", "un-srhrd-urgent-appeal", "--passphrase-stdin"],
          pw + "the defender, in person\nwho reads it and what it may expose\n"),
-        (["protect", "draft", f, "ceiba", "un-srhrd-urgent-appeal", "--on", ON,
+        (["protect", "draft", f, "case-014", "un-srhrd-urgent-appeal", "--on", ON,
           "--passphrase-stdin"], pw),
-        (["protect", "draft", f, "ceiba", "eu-embassies", "--on", ON, "--out",
+        (["protect", "draft", f, "case-014", "eu-embassies", "--on", ON, "--out",
           str(outbox / "draft.txt"), "--passphrase-stdin"], pw),
         (["protect", "export", f, "--on", ON, "--out", str(outbox / "report.md"),
           "--passphrase-stdin"], pw),
@@ -106,9 +106,9 @@ def run_all(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         (["protect", "list", f, "--passphrase-stdin"], "the wrong passphrase\n"),
         (["protect", "import", f, str(bad), "--passphrase-stdin"], pw),
         (["protect", "import", f, str(big), "--passphrase-stdin"], pw),
-        (["protect", "draft", f, "ceiba", "no-such-place", "--passphrase-stdin"], pw),
-        (["protect", "draft", f, "ceiba", "achpr-srhrd", "--passphrase-stdin"], pw),
-        (["protect", "assess", f, "ceiba", "--on", "21/10/2026", "--passphrase-stdin"], pw),
+        (["protect", "draft", f, "case-014", "no-such-place", "--passphrase-stdin"], pw),
+        (["protect", "draft", f, "case-014", "achpr-srhrd", "--passphrase-stdin"], pw),
+        (["protect", "assess", f, "case-014", "--on", "21/10/2026", "--passphrase-stdin"], pw),
         (["protect", "export", f, "--out", f, "--passphrase-stdin"], pw),
         (["protect", "init", "second.spl", "--passphrase-stdin"], pw),
         (["protect", "passwd", "second.spl", "--passphrase-stdin"],
@@ -118,7 +118,7 @@ def run_all(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     ]
     data_dir = REPO.parent / "shared" / "data"
     if data_dir.is_dir():
-        plan.insert(5, (["protect", "options", f, "ceiba", "--on", ON, "--data", str(data_dir),
+        plan.insert(5, (["protect", "options", f, "case-014", "--on", ON, "--data", str(data_dir),
                          "--passphrase-stdin"], pw))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SPIRALLAB", "XDG"))}
     env.update(HOME=str(home), TMPDIR=str(tmp), XDG_CACHE_HOME=str(home / ".cache"),
@@ -214,7 +214,7 @@ def test_unexpected_error_shows_its_type_only(monkeypatch: pytest.MonkeyPatch,
 
     monkeypatch.setattr(risk, "assess", leaky)
     before = (sandbox / "c.spl").read_bytes()
-    monkeypatch.setattr(sys, "argv", ["spirallab", "protect", "assess", "c.spl", "ceiba",
+    monkeypatch.setattr(sys, "argv", ["spirallab", "protect", "assess", "c.spl", "case-014",
                                       "--passphrase-stdin"])
     monkeypatch.setattr(sys, "stdin", __import__("io").StringIO(PASS + "\n"))
     with pytest.raises(SystemExit) as exc:
