@@ -161,3 +161,36 @@ def test_regions_without_a_regional_system_say_so() -> None:
     assert "no regional mechanism" not in notes(_case())
     ids = _ids(_case(defender__location__country="IDN"))
     assert "un-srhrd-urgent-appeal" in ids and not any(i.startswith("iachr") for i in ids)
+
+
+def test_drafts_need_consent_and_a_template() -> None:
+    from spirallab.act.protect.drafts import draft
+    from spirallab.act.protect.records import record_consent
+
+    case = _case()
+    a = assess(case, ON)
+    with pytest.raises(InputError, match="no consent"):
+        draft(case, CAT.get("un-srhrd-allegation-letter"), a, ON)
+    record_consent(case, "un-wgad", ON, "the defender", "what the opinion may expose", False)
+    with pytest.raises(InputError, match="no draft template"):
+        draft(case, CAT.get("un-wgad"), a, ON)
+    text = draft(case, CAT.get("un-srhrd-urgent-appeal"), a, ON)
+    assert case.defender.alias in text and str(case.defender.real_name) not in text
+    record_consent(case, "un-srhrd-urgent-appeal", ON, "the defender", "the name goes to the "
+                   "government", True)
+    assert str(case.defender.real_name) in draft(case, CAT.get("un-srhrd-urgent-appeal"), a, ON)
+
+
+def test_import_errors_name_the_field_and_the_allowed_values(tmp_path: Path) -> None:
+    from act_helpers import EXAMPLE
+
+    from spirallab.act.protect.records import load_case_toml
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(EXAMPLE.read_text("utf-8").replace('level = "low"', 'level = "tiny"'),
+                   "utf-8")
+    with pytest.raises(InputError) as err:
+        load_case_toml(bad)
+    msg = str(err.value)
+    assert msg.startswith(str(bad)) and "factors[6].level" in msg and "'medium'" in msg
+    assert "tiny" not in msg
