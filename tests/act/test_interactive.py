@@ -66,3 +66,19 @@ def test_passphrase_is_asked_without_echo_twice_at_init(sandbox: Path,
     # there is no way to give it as an argument
     r = protect("init", "e.spl", "--passphrase", PASS, passphrase=None)
     assert r.exit_code != 0 and not (sandbox / "e.spl").exists()
+
+
+def test_add_to_an_existing_case_appends_incidents(sandbox: Path) -> None:
+    from act_helpers import EXAMPLE
+
+    assert protect("init", "c.spl").exit_code == 0
+    assert protect("import", "c.spl", str(EXAMPLE)).exit_code == 0
+    calm = protect("assess", "c.spl", "case-014", "--on", "2025-06-01")
+    assert "threat medium" in calm.output  # only the past detention is known then
+    answers = ["y", "n", "2025-05-30", "attack", "past", "shots fired at the house", "unknown",
+               "", "a neighbour", "n", "n", "n"]
+    r = protect("add", "c.spl", "--to", "case-014", stdin="\n".join(answers) + "\n")
+    assert r.exit_code == 0 and "added 1 incident(s)" in r.output, r.output
+    r = protect("assess", "c.spl", "case-014", "--on", "2025-06-01")
+    assert "i4 2025-05-30 attack" in r.output
+    assert "no such case" in error_line(protect("add", "c.spl", "--to", "nope", stdin="n\nn\n"))

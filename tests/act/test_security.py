@@ -44,6 +44,18 @@ RUNNER = textwrap.dedent('''
     for name in ("create_connection", "getaddrinfo", "gethostbyname", "gethostbyname_ex",
                  "gethostbyaddr", "socketpair", "fromfd"):
         setattr(socket, name, refuse)
+    import os
+    written = []
+    def watch(event, args):
+        # every file opened for writing, wherever it is (Python's audit hooks, PEP 578)
+        if event == "open" and not isinstance(args[0], int) and args[0] is not None:
+            mode, flags = args[1], args[2] or 0
+            if (mode is not None and any(c in str(mode) for c in "wax+")) or (
+                    mode is None and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)):
+                written.append(os.path.abspath(os.fsdecode(args[0])))
+        elif event in ("os.rename", "os.replace"):
+            written.append(os.path.abspath(os.fsdecode(args[1])))
+    sys.addaudithook(watch)
     from spirallab.cli import main
     plan, out_path = json.loads(sys.argv[1]), sys.argv[2]
     results = []
@@ -60,8 +72,9 @@ RUNNER = textwrap.dedent('''
         out, err = sys.stdout.getvalue(), sys.stderr.getvalue()
         sys.stdout, sys.stderr = real_out, real_err
         results.append({"argv": argv, "rc": rc, "out": out, "err": err})
+    seen = list(written)  # before the harness writes its own results
     with open(out_path, "w", encoding="utf-8") as fh:
-        json.dump({"attempts": attempts, "results": results}, fh)
+        json.dump({"attempts": attempts, "results": results, "written": seen}, fh)
 ''')
 
 SECRET = "Zorzal-secret-witness"
@@ -163,6 +176,18 @@ def test_nothing_recorded_reaches_the_disk_in_plain_text(run_all: dict[str, Any]
     assert seen >= 2  # the case file and its lock (and the data cache, when data is given)
     work_files = sorted(p.name for p in run_all["work"].iterdir())
     assert work_files == [".cases.spl.lock", "cases.spl"]  # the second file was wiped
+
+
+def test_files_are_written_only_where_the_user_pointed(run_all: dict[str, Any]) -> None:
+    # the case files (and their lock and temp files) in the working folder, the --out files,
+    # and the public-data panel cache under HOME; nothing anywhere else
+    roots = [str(run_all[k]) + os.sep for k in ("work", "outbox", "home")]
+    written = sorted(set(run_all["written"]))
+    assert written, "the audit hook saw no writes at all"
+    stray = [p for p in written if not p.startswith(tuple(roots)) and p != os.devnull]
+    assert stray == []
+    in_home = [p for p in written if p.startswith(roots[2])]
+    assert all("/.cache/spirallab/" in p for p in in_home), in_home
 
 
 def test_errors_are_one_line_exit_2_and_carry_no_case_data(run_all: dict[str, Any]) -> None:

@@ -233,10 +233,18 @@ def _ask_case() -> dict[str, Any]:
                 "location": location}
     case: dict[str, Any] = {"format": r.CASE_FORMAT, "id": _ask("Case id", optional=True),
                             "opened": dt.date.today().isoformat(), "defender": defender,
-                            "incidents": [], "factors": []}
+                            **_ask_records()}
+    return _drop_none(case)
+
+
+def _ask_records() -> dict[str, list[dict[str, Any]]]:
+    """Prompt for incidents, then vulnerabilities and capacities, until the user says no."""
+    from spirallab.act.protect import records as r
+
+    out: dict[str, list[dict[str, Any]]] = {"incidents": [], "factors": []}
     while typer.confirm("Add an incident?", default=False):
         verified = typer.confirm("  Verified?", default=False)
-        case["incidents"].append({
+        out["incidents"].append({
             "date": _ask_date("  Date"), "kind": _ask("  Kind", r.IncidentKind),
             "status": _ask("  Status", r.Status), "what": _ask("  What happened"),
             "perpetrator": _ask("  Perpetrator", r.Perpetrator),
@@ -247,10 +255,11 @@ def _ask_case() -> dict[str, Any]:
             "reported_to_authorities": typer.confirm("  Reported to the authorities?",
                                                      default=False)})
     while typer.confirm("Add a vulnerability or capacity?", default=False):
-        case["factors"].append({
+        out["factors"].append({
             "category": _ask("  Category", r.Category), "kind": _ask("  Kind", r.FactorKind),
             "level": _ask("  Level", r.Level), "note": _ask("  Note")})
-    return _drop_none(case)
+    cleaned: dict[str, list[dict[str, Any]]] = _drop_none(out)
+    return cleaned
 
 
 def _drop_none(value: Any) -> Any:
@@ -263,14 +272,27 @@ def _drop_none(value: Any) -> Any:
 
 @protect.command("add")
 @_guard
-def add_cmd(file: FileArg, replace: ReplaceOpt = False, passphrase_stdin: StdinOpt = False,
-            user: UserOpt = None) -> None:
-    """Enter a new case interactively (the same fields as the import format)."""
-    from spirallab.act.protect.records import CaseImport, validate
-    from spirallab.act.protect.store import open_store
+def add_cmd(
+    file: FileArg,
+    to: Annotated[str | None, typer.Option(
+        "--to", help="Add incidents and factors to this existing case instead of a new case.")]
+    = None,
+    replace: ReplaceOpt = False, passphrase_stdin: StdinOpt = False, user: UserOpt = None,
+) -> None:
+    """Enter a new case interactively, or new incidents and factors of a case (--to)."""
+    from spirallab.act.protect.records import CaseImport, append_records, validate
+    from spirallab.act.protect.store import open_store, transact
 
     pw = _passphrase(passphrase_stdin)
-    open_store(file, pw, _user(user))  # a wrong passphrase fails before the questions
+    existing = open_store(file, pw, _user(user))  # a wrong passphrase fails before questions
+    if to is not None:
+        _case(existing, to)
+        new = _ask_records()
+        transact(file, pw, _user(user), "add", to,
+                 lambda s: append_records(s.vault, to, new, source="the answers"))
+        typer.echo(f"added {len(new['incidents'])} incident(s) and {len(new['factors'])} "
+                   f"factor(s) to {to}")
+        return
     parsed = validate(CaseImport, _ask_case(), "the answers")
     done = _save_case(file, parsed, "the answers", replace, pw, _user(user), "add")
     typer.echo(f"added {done} to {file}")

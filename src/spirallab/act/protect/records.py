@@ -273,6 +273,22 @@ def add_case(vault: Vault, parsed: CaseImport, *, replace: bool, source: str) ->
     return case.id
 
 
+def append_records(vault: Vault, case_id: str, new: dict[str, list[dict[str, Any]]], *,
+                   source: str) -> None:
+    """Add incidents and factors (as import-format dicts) to an existing case, validated."""
+    case = vault.cases[case_id]
+    data = case.model_dump()
+    used = {i.id for i in case.incidents}
+    n = len(case.incidents)
+    for inc in new.get("incidents", []):
+        n += 1
+        while f"i{n}" in used:
+            n += 1
+        data["incidents"].append({**inc, "id": f"i{n}"})
+    data["factors"].extend(new.get("factors", []))
+    vault.cases[case_id] = validate(Case, data, source)
+
+
 def record_consent(case: Case, destination: str, day: dt.date, given_by: str,
                    informed_of: str, share_real_name: bool) -> None:
     """Add the defender's informed consent to ``destination``."""
