@@ -105,7 +105,12 @@ def _passphrase(from_stdin: bool, *, confirm: bool = False, label: str = "Passph
 
 
 def _user(user: str | None) -> str:
-    label = user or getpass.getuser()
+    if user is None:
+        try:
+            user = getpass.getuser()
+        except (OSError, KeyError):  # no login name (some containers)
+            user = "local user"
+    label = user
     if not 0 < len(label) <= 60:
         raise InputError("user label must be 1 to 60 characters", where="--user")
     return label
