@@ -38,6 +38,9 @@ def test_six_steps_end_to_end(sandbox: Path) -> None:
     assert "[now] threat" in first
     assert "[medium term] capacity" in rest[-1] and "too slow" in levers
     assert "Review this assessment by 2026-10-28" in out  # very high: within 7 days
+    listed = protect("list", "cases.spl").output
+    assert "risk very high on 2026-10-21, review by 2026-10-28" in listed
+    assert "REVIEW OVERDUE" in listed  # the review date is long past
 
     # 4. options: the mechanisms that fit, with why, needs, limits
     r = protect("options", "cases.spl", "case-014", "--on", ON, "--all")
@@ -91,8 +94,8 @@ def test_six_steps_end_to_end(sandbox: Path) -> None:
     r = protect("log", "cases.spl")
     actions = [ln.split()[2] for ln in r.output.splitlines() if ln.strip()]
     # a refused draft changes nothing, so it is not logged; `log` shows the log before itself
-    assert actions == ["init", "import", "list", "assess", "options", "draft", "consent",
-                       "draft", "export"]
+    assert actions == ["init", "import", "list", "assess", "list", "options", "draft",
+                       "consent", "draft", "export"]
     assert d["alias"] not in r.output
 
     r = protect("wipe", "cases.spl", "--yes", passphrase=None)

@@ -306,16 +306,19 @@ def add_cmd(
 @protect.command("list")
 @_guard
 def list_cmd(file: FileArg, passphrase_stdin: StdinOpt = False, user: UserOpt = None) -> None:
-    """List the cases in the file (ids and aliases)."""
+    """List the cases: id, alias, country, incidents, last risk and whether review is due."""
+    from spirallab.act.protect.risk import review_due
     from spirallab.act.protect.store import transact
 
+    today = dt.date.today()
     rows = transact(file, _passphrase(passphrase_stdin), _user(user), "list", None,
                     lambda s: [(c.id, c.defender.alias, c.defender.location.country,
-                                len(c.incidents)) for c in s.vault.cases.values()])
+                                len(c.incidents), review_due(c, today))
+                               for c in s.vault.cases.values()])
     if not rows:
         typer.echo("no cases yet")
-    for cid, alias, country, n in rows:
-        typer.echo(f"{cid}  {alias}  {country}  {n} incident(s)")
+    for cid, alias, country, n, review in rows:
+        typer.echo(f"{cid}  {alias}  {country}  {n} incident(s)  {review}")
 
 
 @protect.command("assess")
@@ -323,12 +326,19 @@ def list_cmd(file: FileArg, passphrase_stdin: StdinOpt = False, user: UserOpt = 
 def assess_cmd(file: FileArg, case: CaseArg, on: OnOpt = None, passphrase_stdin: StdinOpt = False,
                user: UserOpt = None) -> None:
     """Risk as threats x vulnerabilities / capacities: levels, reasoning, levers, review date."""
-    from spirallab.act.protect.risk import assess
+    from spirallab.act.protect.risk import assess, save_assessment
     from spirallab.act.protect.store import transact
 
     day = _date(on)
-    a = transact(file, _passphrase(passphrase_stdin), _user(user), "assess", case,
-                 lambda s: assess(_case(s, case), day))
+    label = _user(user)
+
+    def run(s: Any) -> Any:
+        c = _case(s, case)
+        a = assess(c, day)
+        save_assessment(c, a, label)
+        return a
+
+    a = transact(file, _passphrase(passphrase_stdin), label, "assess", case, run)
     typer.echo(render_assessment(a))
 
 

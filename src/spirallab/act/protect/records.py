@@ -191,6 +191,18 @@ class Consent(_Model):
     withdrawn: dt.date | None = None
 
 
+class AssessmentRecord(_Model):
+    """A saved risk assessment: its date, levels and review date (the reasoning is recomputed)."""
+
+    on: dt.date
+    risk: Literal["low", "medium", "high", "very high"]
+    threat: Literal["none", "low", "medium", "high", "very high"]
+    vulnerability: Level
+    capacity: Level
+    review_by: dt.date
+    by: ShortText
+
+
 class Case(_Model):
     id: Slug
     opened: dt.date
@@ -198,6 +210,7 @@ class Case(_Model):
     incidents: list[Incident] = Field(default_factory=list, max_length=MAX_ITEMS)
     factors: list[Factor] = Field(default_factory=list, max_length=MAX_ITEMS)
     consents: list[Consent] = Field(default_factory=list, max_length=MAX_ITEMS)
+    assessments: list[AssessmentRecord] = Field(default_factory=list, max_length=10 * MAX_ITEMS)
 
     @model_validator(mode="after")
     def _number_incidents(self) -> Case:

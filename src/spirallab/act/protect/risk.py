@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from spirallab.act.protect.catalogue import RiskLevel
 from spirallab.act.protect.records import (
     Area,
+    AssessmentRecord,
     Case,
     Category,
     Factor,
@@ -114,6 +115,23 @@ class Assessment:
     levers: list[Lever]
     review_by: dt.date
     left_out: list[str] = field(default_factory=list)
+
+
+def save_assessment(case: Case, a: Assessment, by: str) -> None:
+    """Keep the assessment's date, levels and review date in the case."""
+    case.assessments.append(AssessmentRecord.model_validate({
+        "on": a.on, "risk": a.risk.value, "threat": a.threat, "vulnerability": a.vulnerability,
+        "capacity": a.capacity, "review_by": a.review_by, "by": by}))
+
+
+def review_due(case: Case, today: dt.date) -> str:
+    """The latest saved assessment and whether its review is due, as one phrase."""
+    if not case.assessments:
+        return "not assessed yet"
+    last = max(case.assessments, key=lambda r: r.on)
+    due = " (REVIEW OVERDUE)" if last.review_by < today else ""
+    return f"risk {last.risk} on {last.on.isoformat()}, review by " \
+           f"{last.review_by.isoformat()}{due}"
 
 
 def _describe(inc: Incident) -> str:
