@@ -71,6 +71,26 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     yield tmp_path / "work"
 
 
+@pytest.fixture(autouse=True)
+def remember_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id is deliberately slow; in-process tests remember derived keys (same passphrase
+    and header, same key), which changes no result. The subprocess tests derive every time."""
+    from spirallab.act.protect import store
+
+    monkeypatch.setattr(store, "_derive", _cached_derive(store))
+
+
+_CACHE: dict[str, Any] = {}
+
+
+def _cached_derive(store: Any) -> Any:
+    import functools
+
+    if "derive" not in _CACHE:
+        _CACHE["derive"] = functools.lru_cache(maxsize=256)(store._derive)
+    return _CACHE["derive"]
+
+
 def protect(*args: str, passphrase: str | None = PASS, stdin: str = "") -> Result:
     """Run ``spirallab protect ARGS``, giving the passphrase on standard input."""
     argv = ["protect", *args]

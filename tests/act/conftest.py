@@ -7,4 +7,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from act_helpers import sandbox  # noqa: F401
+from act_helpers import remember_keys, sandbox  # noqa: F401

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 import tomli_w
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -51,6 +52,16 @@ junk = st.one_of(
     st.lists(st.text(max_size=5), max_size=3),
     st.sampled_from(["unknown-kind", "STATE", "ongoing ", "very-high", "ZZZ", "col"]),
 )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remember_keys() -> Any:
+    # Argon2id is deliberately slow; the same passphrase and header give the same key, so
+    # remembering derived keys changes no result and keeps the fuzzing fast.
+    patch = pytest.MonkeyPatch()
+    patch.setattr(store, "_derive", functools.lru_cache(maxsize=256)(store._derive))
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +153,24 @@ def test_malformed_assessment_dates(day: str) -> None:
         assert "--on" in str(result.exception)
     else:
         assert isinstance(result.exception, InputError)  # then: no passphrase / no file
+
+
+_line = st.text(alphabet=st.characters(blacklist_characters="\r\n", blacklist_categories=["Cs"]),
+                max_size=30)
+_answer = st.one_of(_line, st.sampled_from(["y", "n", "rural", "threat", "ongoing", "state",
+                                            "2026-01-01", "individual", "KEN", "capacity",
+                                            "networks", "high"]))
+
+
+@settings(max_examples=max(10, settings.default.max_examples // 2))
+@given(answers=st.lists(_answer, max_size=40))
+def test_interactive_entry_with_random_answers(case_file: Path, answers: list[str]) -> None:
+    before = case_file.read_bytes()
+    result = CliRunner().invoke(app, ["protect", "add", str(case_file), "--replace",
+                                      "--passphrase-stdin"],
+                                input=PW + "\n" + "\n".join(answers) + "\n")
+    if result.exception is not None:
+        assert isinstance(result.exception, InputError), repr(result.exception)
+        assert case_file.read_bytes() == before
+    else:
+        assert result.exit_code == 0
