@@ -33,6 +33,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class InternalError(SpiralLabError):
+    """An unexpected failure, reported by its type only (its message may hold case data)."""
+
     exit_code = 1
 
 
