@@ -176,6 +176,8 @@ def test_nothing_recorded_reaches_the_disk_in_plain_text(run_all: dict[str, Any]
     assert seen >= 2  # the case file and its lock (and the data cache, when data is given)
     work_files = sorted(p.name for p in run_all["work"].iterdir())
     assert work_files == [".cases.spl.lock", "cases.spl"]  # the second file was wiped
+    for p in run_all["work"].iterdir():
+        assert p.stat().st_mode & 0o077 == 0, p  # owner only
 
 
 def test_files_are_written_only_where_the_user_pointed(run_all: dict[str, Any]) -> None:

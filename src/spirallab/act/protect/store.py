@@ -220,7 +220,7 @@ def create(path: Path, passphrase: str, user: str) -> CaseStore:
     store = CaseStore(path, key, Vault(created=dt.datetime.now(dt.UTC).replace(microsecond=0)),
                       user)
     store.log("init")
-    with FileLock(_lock_path(path), timeout=10):
+    with FileLock(_lock_path(path), timeout=10, mode=0o600):
         if path.exists():
             raise InputError("a file already exists there", file=path)
         store.save()
@@ -268,7 +268,7 @@ def transact(path: Path, passphrase: str, user: str, action: str,
     ``change``'s result (the id of a record that ``change`` created).
     """
     try:
-        with FileLock(_lock_path(path), timeout=10):
+        with FileLock(_lock_path(path), timeout=10, mode=0o600):
             store = open_store(path, passphrase, user)
             result = change(store)
             store.log(action, record(result) if callable(record) else record)
