@@ -82,3 +82,23 @@ def test_add_to_an_existing_case_appends_incidents(sandbox: Path) -> None:
     r = protect("assess", "c.spl", "case-014", "--on", "2025-06-01")
     assert "i4 2025-05-30 attack" in r.output
     assert "no such case" in error_line(protect("add", "c.spl", "--to", "nope", stdin="n\nn\n"))
+
+
+def test_show_hides_identity_unless_revealed_and_remove_deletes(sandbox: Path) -> None:
+    from act_helpers import EXAMPLE, example_data
+
+    d = example_data()["defender"]
+    assert protect("init", "c.spl").exit_code == 0
+    assert protect("import", "c.spl", str(EXAMPLE)).exit_code == 0
+    shown = protect("show", "c.spl", "case-014").output
+    assert d["alias"] in shown and d["work"] in shown and "i3 2026-10-15 surveillance" in shown
+    assert d["real_name"] not in shown and d["contact"] not in shown
+    revealed = protect("show", "c.spl", "case-014", "--reveal").output
+    assert d["real_name"] in revealed and d["contact"] in revealed
+    r = protect("remove", "c.spl", "case-014", stdin="n\n")
+    assert "not confirmed" in error_line(r)
+    assert protect("remove", "c.spl", "case-014", "--yes").exit_code == 0
+    assert "no cases yet" in protect("list", "c.spl").output
+    log = protect("log", "c.spl").output
+    assert "show-reveal  case-014" in log and "remove  case-014" in log
+    assert d["alias"] not in log

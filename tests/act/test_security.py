@@ -112,6 +112,7 @@ def run_all(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         (["protect", "export", f, "--on", ON, "--out", str(outbox / "report.md"),
           "--passphrase-stdin"], pw),
         (["protect", "export", f, "--on", ON, "--passphrase-stdin"], pw),
+        (["protect", "show", f, "case-014", "--reveal", "--passphrase-stdin"], pw),
         (["protect", "log", f, "--passphrase-stdin"], pw),
         (["protect", "catalogue"], ""),
         (["protect", "catalogue", "--dump"], ""),
@@ -127,6 +128,7 @@ def run_all(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         (["protect", "passwd", "second.spl", "--passphrase-stdin"],
          pw + "another long passphrase\n"),
         (["protect", "list", "second.spl", "--passphrase-stdin"], "another long passphrase\n"),
+        (["protect", "remove", f, "k1", "--yes", "--passphrase-stdin"], pw),
         (["protect", "wipe", "second.spl", "--yes"], ""),
     ]
     data_dir = REPO.parent / "shared" / "data"
@@ -154,7 +156,7 @@ def test_every_command_ran_without_touching_the_network(run_all: dict[str, Any])
     ok = [r for r in run_all["results"] if r["rc"] == 0]
     assert {r["argv"][1] for r in ok} >= {"init", "import", "list", "assess", "options",
                                           "consent", "draft", "export", "log", "catalogue",
-                                          "add", "passwd", "wipe"}
+                                          "add", "passwd", "wipe", "show", "remove"}
     # the blocker works: a deliberate connection in the same harness is recorded
     probe = subprocess.run(
         [sys.executable, "-c", RUNNER.split("from spirallab.cli import main")[0]

@@ -323,6 +323,48 @@ def list_cmd(file: FileArg, passphrase_stdin: StdinOpt = False, user: UserOpt = 
         typer.echo(f"{cid}  {alias}  {country}  {n} incident(s)  {review}")
 
 
+@protect.command("show")
+@_guard
+def show_cmd(
+    file: FileArg, case: CaseArg,
+    reveal: Annotated[bool, typer.Option(
+        "--reveal", help="Also show the real name and contact details (logged as such).")]
+    = False,
+    passphrase_stdin: StdinOpt = False, user: UserOpt = None,
+) -> None:
+    """Show everything recorded in a case (real name and contacts only with --reveal)."""
+    from spirallab.act.protect.records import render_case
+    from spirallab.act.protect.store import transact
+
+    text = transact(file, _passphrase(passphrase_stdin), _user(user),
+                    "show-reveal" if reveal else "show", case,
+                    lambda s: render_case(_case(s, case), reveal=reveal))
+    typer.echo(text, nl=False)
+
+
+@protect.command("remove")
+@_guard
+def remove_cmd(
+    file: FileArg, case: CaseArg,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    passphrase_stdin: StdinOpt = False, user: UserOpt = None,
+) -> None:
+    """Remove a case from the file (the audit log keeps that it existed, not its content)."""
+    from spirallab.act.protect.store import transact
+
+    pw = _passphrase(passphrase_stdin)
+    if not yes and not typer.confirm(f"Remove case {case} for good?", default=False):
+        raise InputError("not confirmed; nothing was removed", where="CASE")
+
+    def change(s: Any) -> None:
+        _case(s, case)
+        del s.vault.cases[case]
+
+    transact(file, pw, _user(user), "remove", case, change)
+    typer.echo(f"removed {case} from {file}. Older copies of the file (backups, old disk blocks) "
+               "still hold it, encrypted.")
+
+
 @protect.command("assess")
 @_guard
 def assess_cmd(file: FileArg, case: CaseArg, on: OnOpt = None, passphrase_stdin: StdinOpt = False,

@@ -259,6 +259,45 @@ class CaseImport(Case):
         return Case.model_validate(data)
 
 
+def render_case(case: Case, *, reveal: bool = False) -> str:
+    """Everything recorded in ``case`` as text; real name and contact only with ``reveal``."""
+    d, loc = case.defender, case.defender.location
+
+    def secret(value: str | None) -> str:
+        if value is None:
+            return "not recorded"
+        return value if reveal else "recorded (hidden; --reveal shows it)"
+
+    lines = [f"Case {case.id}, opened {case.opened.isoformat()}",
+             f"Defender: {d.alias} ({d.kind})", f"  real name: {secret(d.real_name)}",
+             f"  contact: {secret(d.contact)}", f"  work: {d.work}",
+             f"  where: {loc.country}, {loc.area.value}"
+             + (f", {loc.province}" if loc.province else "")
+             + (f", region {loc.region.value}" if loc.region else ""),
+             f"  gender: {d.gender or 'not recorded'}; dependants: "
+             f"{'yes' if d.dependants else 'no'}", "Incidents:"]
+    for i in case.incidents:
+        who = i.perpetrator.value + (f" ({i.perpetrator_detail})" if i.perpetrator_detail else "")
+        check = f"verified: {i.verification}" if i.verified else "not verified"
+        lines += [f"  {i.id} {i.date.isoformat()} {i.kind.value}, {i.status.value}, by {who}",
+                  f"     {i.what}",
+                  f"     source: {i.source}; {check}; reported to the authorities: "
+                  f"{'yes' if i.reported_to_authorities else 'no'}"]
+    lines.append("Vulnerabilities and capacities:")
+    lines += [f"  {f.kind.value} {f.category.value} ({f.level.value}): {f.note}"
+              for f in case.factors]
+    lines.append("Consents:")
+    for c in case.consents:
+        state = f"withdrawn {c.withdrawn.isoformat()}" if c.withdrawn else "live"
+        lines += [f"  {c.destination} {c.date.isoformat()} ({state}), by {c.given_by}; real "
+                  f"name may be shared: {'yes' if c.share_real_name else 'no'}",
+                  f"     informed of: {c.informed_of}"]
+    lines.append("Assessments:")
+    lines += [f"  {a.on.isoformat()} risk {a.risk} (threat {a.threat}), review by "
+              f"{a.review_by.isoformat()}, by {a.by}" for a in case.assessments]
+    return "\n".join(lines) + "\n"
+
+
 def load_case_toml(path: Path) -> CaseImport:
     """Read and validate a case in the TOML import format."""
     if not path.is_file():
