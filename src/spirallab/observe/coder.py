@@ -36,7 +36,9 @@ __all__ = [
     "DEFAULT_RULES",
     "PHASE_LABELS",
     "RULES",
+    "RULES_V1",
     "RULES_VERSION",
+    "RULES_VERSION_V1",
     "PhaseRules",
     "Rule",
     "casefile_features",
@@ -45,7 +47,9 @@ __all__ = [
     "resolve_casefiles",
 ]
 
-RULES_VERSION = "1.0.0"
+RULES_VERSION_V1 = "1.0.0"
+#: The default rules version (coder 2.0.0, :mod:`spirallab.observe.coder2`).
+RULES_VERSION = "2.0.0"
 
 
 CLASS_NAMES = ("good", "mixed", "repressive", "severe")
@@ -187,7 +191,7 @@ class PhaseRules:
     ``disabled`` holds rule ids that must not fire (their cases fall through to later rules).
     """
 
-    version: str = RULES_VERSION
+    version: str = RULES_VERSION_V1
     # Repression classes: PTS (1-5, 5 worst)
     pts_good_max: float = 2.0
     pts_repressive_min: float = 3.0
@@ -219,7 +223,7 @@ class PhaseRules:
         return replace(self, disabled=self.disabled | frozenset(rule_ids))
 
 
-DEFAULT_RULES = PhaseRules()
+RULES_V1 = PhaseRules()
 
 
 # --------------------------------------------------------------------------------------------
@@ -277,7 +281,7 @@ def _prefer(a: pd.Series, b: pd.Series) -> pd.Series:
 # step 1: practice
 
 
-def practice_features(panel: pd.DataFrame, rules: PhaseRules = DEFAULT_RULES) -> pd.DataFrame:
+def practice_features(panel: pd.DataFrame, rules: PhaseRules = RULES_V1) -> pd.DataFrame:
     """Practice indicators per country-year, aligned with ``panel``'s index.
 
     Columns: ``pts``, ``physint``, ``theta``, ``theta_sd``, ``cls_pts``, ``cls_physint``,
@@ -438,7 +442,9 @@ def _event_type(ev: Any) -> str:
 
 
 def casefile_features(
-    panel: pd.DataFrame, casefiles: Mapping[str, Any] | None
+    panel: pd.DataFrame,
+    casefiles: Mapping[str, Any] | None,
+    concession_events: frozenset[str] = CONCESSION_EVENTS,
 ) -> pd.DataFrame:
     """Per country-year features read from case files (NA/empty for countries without one).
 
@@ -493,7 +499,7 @@ def casefile_features(
                     moves.append((ev.year, i, "backlash", lab))
                     if ev.end_year is not None and t != "crackdown":
                         moves.append((ev.end_year + 1, i, "concession", f"{t} ended {ev.end_year}"))
-                elif t in CONCESSION_EVENTS:
+                elif t in concession_events:
                     moves.append((ev.year, i, "concession", lab))
                 elif t == "coup":
                     moves.append((ev.year, i, "coup", lab))
@@ -715,16 +721,30 @@ def resolve_casefiles(casefiles: Mapping[str, Any] | None) -> Mapping[str, Any]:
 def code_phases(
     panel: pd.DataFrame,
     casefiles: Mapping[str, Any] | None = None,
-    rules: PhaseRules = DEFAULT_RULES,
+    rules: PhaseRules | None = None,
 ) -> pd.DataFrame:
     """Code every country-year of ``panel`` into a spiral phase, with its evidence.
 
     ``casefiles`` maps country ids to case files; ``None`` uses the built-in case files, ``{}``
-    codes from the data sets alone. Returns one row per panel row with columns ``country_id``,
-    ``name``, ``year``, ``phase`` (Int64, NA when undecidable), ``phase_label``, ``phase_set``,
-    ``phase_lo``, ``phase_hi``, ``confidence``, ``rule``, ``evidence``, ``rules_version``, and the
-    main intermediate indicators (``practice``, ``commitment_k``, ``stance``).
+    codes from the data sets alone. ``rules`` selects the version: ``None`` or a
+    :class:`~spirallab.observe.coder2.PhaseRulesV2` codes with 2.0.0 (the default), a plain
+    :class:`PhaseRules` (``RULES_V1``) with 1.0.0. Returns one row per panel row with columns
+    ``country_id``, ``name``, ``year``, ``phase`` (Int64, NA when undecidable), ``phase_label``,
+    ``phase_set``, ``phase_lo``, ``phase_hi``, ``confidence``, ``rule``, ``evidence``,
+    ``rules_version``, and the main intermediate indicators (``practice``, ``commitment_k``,
+    ``stance``); 2.0.0 adds ``decide`` and the phase probabilities ``p0``..``p5``.
     """
+    from spirallab.observe.coder2 import PhaseRulesV2, code_phases_v2
+
+    if rules is None or isinstance(rules, PhaseRulesV2):
+        return code_phases_v2(panel, casefiles, rules)
+    return _code_phases_v1(panel, casefiles, rules)
+
+
+def _code_phases_v1(
+    panel: pd.DataFrame, casefiles: Mapping[str, Any] | None, rules: PhaseRules
+) -> pd.DataFrame:
+    """Rules 1.0.0 (kept selectable with ``--rules 1.0.0``)."""
     if "country_id" not in panel.columns or "year" not in panel.columns:
         raise ValueError("panel must have country_id and year columns")
     panel = panel.reset_index(drop=True)
@@ -850,3 +870,9 @@ def _label_for(rule_id: str) -> str:
     if rule is None or not rule.phases:
         return "undecidable: no data" if rule_id == "no_data" else "unclassified"
     return " or ".join(PHASE_LABELS[p] for p in rule.phases)
+
+
+# The default rules are 2.0.0's; imported last because coder2 builds on the helpers above.
+from spirallab.observe.coder2 import PhaseRulesV2 as _PhaseRulesV2  # noqa: E402
+
+DEFAULT_RULES: PhaseRules = _PhaseRulesV2()
