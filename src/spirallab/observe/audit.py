@@ -93,14 +93,29 @@ def set_churn_by_year(coded: pd.DataFrame) -> pd.DataFrame:
 
 
 def phase_entry_year(coded: pd.DataFrame, country_id: str, phase: int,
-                     min_year: int | None = None) -> int | None:
-    """First year (>= ``min_year``) whose coded phase set lies wholly at ``phase`` or above."""
+                     min_year: int | None = None, lasting: int = 3) -> int | None:
+    """First year (>= ``min_year``) of entering ``phase`` or above, to stay there.
+
+    Entering means the coded set lies wholly at ``phase`` or above for ``lasting`` consecutive
+    coded years, or from that year to the end of the record (a one- or two-year blip that
+    reverts is not an entry).
+    """
     c = coded[coded["country_id"] == country_id].sort_values("year")
     if min_year is not None:
         c = c[c["year"] >= min_year]
-    lo = pd.to_numeric(c["phase_lo"], errors="coerce")
-    hit = c[(lo >= phase).fillna(False)]
-    return int(hit["year"].iloc[0]) if len(hit) else None
+    c = c[c["phase_set"].fillna("") != ""]
+    at = (pd.to_numeric(c["phase_lo"], errors="coerce") >= phase).fillna(False).to_numpy()
+    years = c["year"].astype(int).to_numpy()
+    n = len(at)
+    for i in range(n):
+        if not at[i]:
+            continue
+        j = i
+        while j + 1 < n and at[j + 1] and years[j + 1] == years[j] + 1:
+            j += 1
+        if j - i + 1 >= lasting or j == n - 1:
+            return int(years[i])
+    return None
 
 
 @dataclass(frozen=True)
@@ -186,18 +201,23 @@ def book_case_table(coded: pd.DataFrame, books: list[BookCase]) -> pd.DataFrame:
 
 
 def check_references(coded: pd.DataFrame, refs: list[Reference]) -> pd.DataFrame:
-    """Per reference period: years with data, share whose coded set lies within the expected set."""
+    """Per reference period with data: the share of years whose coded set is *consistent* with
+    the expected set (they share a phase) and the share coded *within* it (as precise or more);
+    ``contradicting`` lists the coded sets that share no phase with the expectation."""
     rows = []
     for r in refs:
         c = coded[(coded["country_id"] == r.country_id) & coded["year"].between(r.first, r.last)]
         c = c[c["phase_set"].fillna("") != ""]
         sets = _sets(c["phase_set"])
-        ok = [s <= r.expect for s in sets]
-        bad = sorted({str(ps) for ps, good in zip(c["phase_set"], ok, strict=True) if not good})
+        within = [s <= r.expect for s in sets]
+        consistent = [bool(s & r.expect) for s in sets]
+        bad = sorted({str(ps) for ps, good in zip(c["phase_set"], consistent, strict=True)
+                      if not good})
         rows.append({"country_id": r.country_id, "period": f"{r.first}-{r.last}",
                      "expect": "|".join(str(p) for p in sorted(r.expect)), "years": len(c),
-                     "agree": (sum(ok) / len(ok)) if ok else float("nan"),
-                     "coded_otherwise": ",".join(bad)})
+                     "consistent": (sum(consistent) / len(sets)) if sets else float("nan"),
+                     "within": (sum(within) / len(sets)) if sets else float("nan"),
+                     "contradicting": ",".join(bad)})
     return pd.DataFrame(rows)
 
 

@@ -445,13 +445,16 @@ def casefile_features(
     panel: pd.DataFrame,
     casefiles: Mapping[str, Any] | None,
     concession_events: frozenset[str] = CONCESSION_EVENTS,
+    changes_first: bool = False,
 ) -> pd.DataFrame:
     """Per country-year features read from case files (NA/empty for countries without one).
 
     ``has_case``, ``agenda`` (+ ``agenda_ev``), ``norms`` (indicator 2), ``mechanism``
     (indicator 3), ``stance`` in {"", denial, backlash, concession, acceptance, transition,
     reset, coup}
-    with ``stance_ev`` naming the event, and ``accepts`` (indicator 4).
+    with ``stance_ev`` naming the event, and ``accepts`` (indicator 4). ``concession_events``
+    are the event types read as concessions; ``changes_first`` orders a year's changes of
+    government before its other moves.
     """
     n = len(panel)
     has_case = np.zeros(n, dtype=bool)
@@ -465,6 +468,7 @@ def casefile_features(
     stance_ev = np.full(n, "", dtype=object)
     discourse = np.full(n, "", dtype=object)
     discourse_ev = np.full(n, "", dtype=object)
+    discourse_year = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
     case_from = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     if casefiles:
         keys = panel["country_id"].astype(str).to_numpy()
@@ -512,7 +516,13 @@ def casefile_features(
                 earlier = agenda_first is None or y < agenda_first[0]
                 if s in ("concession", "acceptance") and earlier:
                     agenda_first = (y, lab)
-            moves.sort(key=lambda m: (m[0], m[1]))
+            if changes_first:
+                # A change of government in a year comes before that year's other moves: the
+                # year's statements and deeds are the new government's (rules 2.0.0).
+                moves.sort(key=lambda m: (m[0], m[2] not in ("coup", "transition", "reset"),
+                                          m[1]))
+            else:
+                moves.sort(key=lambda m: (m[0], m[1]))
             yrs = years[rows]
             if agenda_first is not None:
                 on = yrs >= agenda_first[0]
@@ -551,6 +561,7 @@ def casefile_features(
                 ok = idx >= 0
                 discourse[rows[ok]] = [talk[j][1] for j in idx[ok]]
                 discourse_ev[rows[ok]] = [talk[j][2] for j in idx[ok]]
+                discourse_year[rows[ok]] = [talk[j][0] for j in idx[ok]]
     return pd.DataFrame(
         {
             "has_case": has_case,
@@ -564,6 +575,7 @@ def casefile_features(
             "stance_ev": stance_ev,
             "discourse": discourse,
             "discourse_ev": discourse_ev,
+            "discourse_year": discourse_year,
             "case_from": case_from,
         },
         index=panel.index,

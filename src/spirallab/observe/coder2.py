@@ -78,7 +78,7 @@ RULES_V2: tuple[Rule2, ...] = (
         '001 "Phase 5: rule-consistent behavior"; 000 row 5',
     ),
     Rule2(
-        "p45_components_unmeasured", (4, 5), 0.6,
+        "p45_components_unmeasured", (4, 5), 0.9,
         "prescriptive status and good practice, but killings, disappearances, political "
         "imprisonment or torture not measured this year",
         '001 "Phase 5" (governments may accept the norms and still torture)',
@@ -96,8 +96,15 @@ RULES_V2: tuple[Rule2, ...] = (
         '001 "Phase 4: prescriptive status", indicators 1-4',
     ),
     Rule2(
-        "p34_words_not_deeds", (3, 4), 0.6,
-        "prescriptive-status indicators met but practice severe",
+        "p4_abuse_continues", (4,), 0.55,
+        "case file: prescriptive-status indicators met (including the government's own "
+        "institutions or discourse) while practice is still severe",
+        '001 "Phase 4" (validity no longer controversial even if behaviour still violates the '
+        'rules; Guatemala, ch. 6)',
+    ),
+    Rule2(
+        "p34_words_not_deeds", (3, 4), 0.8,
+        "data only: prescriptive-status indicators met but practice severe",
         '001 "Phase 4" (words must be matched by deeds); 003 III (decoupling)',
         "a sustained improvement of practice (4) or a return to denial or backlash (3 or 2)",
     ),
@@ -113,7 +120,7 @@ RULES_V2: tuple[Rule2, ...] = (
         '001 "Phase 1: repression and activation of network"',
     ),
     Rule2(
-        "p34_after_transition", (3, 4), 0.5,
+        "p34_after_transition", (3, 4), 0.8,
         "case file: abuse; a liberalising transition is the latest move; prescriptive status "
         "incomplete",
         '001 "Phase 3" (its end: regime change or controlled liberalisation leads to phase 4)',
@@ -133,7 +140,7 @@ RULES_V2: tuple[Rule2, ...] = (
         '001 "Phase 3" (cosmetic improvement, e.g. prisoner releases)',
     ),
     Rule2(
-        "p23_improving_severe", (2, 3), 0.5,
+        "p23_improving_severe", (2, 3), 0.8,
         "severe practice that improved beyond its uncertainty: a concession or only less "
         "killing, the data cannot tell",
         '001 "Phase 3" (cosmetic improvement) and "Phase 2" (denial while abuse continues)',
@@ -157,21 +164,29 @@ RULES_V2: tuple[Rule2, ...] = (
         '001 "Phase 1: repression and activation of network"; hypothesis 1',
     ),
     Rule2(
-        "p34_committed_mixed", (3, 4), 0.45,
+        "p0_democracy_mixed", (0,), 0.6,
+        "data only: mixed practice in a consolidated democracy without prescriptive status: "
+        "not in a repressive situation",
+        '001 "Phase 1" (the spiral starts from a repressive situation); assumption: mixed '
+        "practice under consolidated democratic rule is not such a situation",
+        "a spell of repressive practice would start a spiral",
+    ),
+    Rule2(
+        "p34_committed_mixed", (3, 4), 0.8,
         "mixed practice, no concession evidence, at least two prescriptive-status indicators "
-        "met",
+        "met, one of them norms in law or discourse (not treaties alone)",
         '001 "Phase 3" / "Phase 4" (behaviour can lag behind accepted norms)',
         "the remaining indicators (norms in law, complaint mechanism, acceptance) -> 4; a "
         "denial or backlash -> 2",
     ),
     Rule2(
-        "p123_mixed", (1, 2, 3), 0.4,
+        "p123_mixed", (1, 2, 3), 0.9,
         "mixed practice, no concession evidence, fewer than two indicators met",
         '001 "Phase 1" (levels of repression vary greatly) to "Phase 3"',
         "the international agenda and the government's answer: denial (2) or a concession (3)",
     ),
     Rule2(
-        "p12_undecidable", (1, 2), 0.5,
+        "p12_undecidable", (1, 2), 0.9,
         "repressive or severe practice and no evidence of a concession: repression or denial, "
         "never tactical concessions",
         '001 "Phase 1" / "Phase 2" (they differ by the international agenda); 003 III '
@@ -180,8 +195,9 @@ RULES_V2: tuple[Rule2, ...] = (
         "concession (releases, access for monitors, improving practice) would make it 3",
     ),
     Rule2(
-        "p45_unconfirmed", (4, 5), 0.4,
-        "good practice, at least two prescriptive-status indicators met but not enough",
+        "p45_unconfirmed", (4, 5), 0.85,
+        "good practice, two prescriptive-status indicators met (one of them norms in law or "
+        "discourse) but not enough",
         '001 "Phase 4" indicators; "Phase 5"',
         "the remaining indicators of prescriptive status",
     ),
@@ -214,6 +230,7 @@ class PhaseRulesV2(PhaseRules):
     # Consolidated democracy as data evidence for indicators 2 and 4.
     democracy_polity_min: float = 6.0
     democracy_years: int = 10
+    discourse_lag: int = 1
     ngo_open_min: int = 2
     ngo_access_min: int = 1
     sustain_years: int = 2
@@ -379,6 +396,9 @@ def _cascade(c: np.ndarray, known: np.ndarray, f: pd.DataFrame, rules: PhaseRule
     pol_some = f["pol_at_most_occasional"].to_numpy(dtype=bool)
     improving = f["conceding_data"].to_numpy(dtype=bool)
     monitors = f["open_to_monitors"].to_numpy(dtype=bool)
+    # ratification alone never opens phase 3 or 4: norms in law or discourse must be met too
+    beyond_treaties = f["i2"].to_numpy(dtype=bool) | f["i4"].to_numpy(dtype=bool)
+    democracy = f["democracy"].to_numpy(dtype=bool)
     conds: list[tuple[str, np.ndarray]] = [
         ("no_data", ~known),
         ("p0_not_repressive", before_case),
@@ -386,6 +406,7 @@ def _cascade(c: np.ndarray, known: np.ndarray, f: pd.DataFrame, rules: PhaseRule
         ("p45_components_unmeasured", presc & good & ~comp_measured),
         ("p4_endemic", presc & ~severe & tort_freq & pol_some),
         ("p4_prescriptive", presc & ~severe),
+        ("p4_abuse_continues", presc & severe & case),
         ("p34_words_not_deeds", presc & severe),
         ("p2_denial", case & viol & ((stance == "denial") | ((stance == "backlash") & agenda))),
         ("p1_backlash_off_agenda", case & viol & (stance == "backlash") & ~agenda),
@@ -396,9 +417,10 @@ def _cascade(c: np.ndarray, known: np.ndarray, f: pd.DataFrame, rules: PhaseRule
         ("p3_open_to_monitors", viol & monitors),
         ("p2_on_agenda", case & viol & agenda),
         ("p1_repression", case & viol & ~agenda),
-        ("p45_unconfirmed", good & (k >= 2)),
+        ("p45_unconfirmed", good & (k >= 2) & beyond_treaties),
         ("p0_not_repressive", good),
-        ("p34_committed_mixed", mixed & (k >= 2)),
+        ("p0_democracy_mixed", mixed & democracy & ~case),
+        ("p34_committed_mixed", mixed & (k >= 2) & beyond_treaties),
         ("p123_mixed", mixed),
         ("p12_undecidable", viol),
     ]
@@ -416,7 +438,10 @@ _PHASES = (0, 1, 2, 3, 4, 5)
 
 
 def _rule_distribution(rid: str) -> np.ndarray:
-    """p0..p5 a rule stands for: its confidence spread over its set, the rest over neighbours."""
+    """p0..p5 a rule stands for: its confidence spread over its set, the rest over neighbours.
+
+    A rule's ``base_confidence`` is read as the probability that the true phase lies in its set.
+    """
     out = np.zeros(6)
     rule = RULE_BY_ID_V2.get(rid)
     if rule is None or not rule.phases:
@@ -467,6 +492,7 @@ def _evidence(rid: str, f: Mapping[str, Any]) -> str:
         "p45_components_unmeasured": f"{p}; {com}; abuse components not measured",
         "p4_endemic": f"{p}; torture frequent, political abuse at most occasional; {com}",
         "p4_prescriptive": f"{p}; {com} -> prescriptive status",
+        "p4_abuse_continues": f"{p}; {com}; abuse continues -> prescriptive status",
         "p34_words_not_deeds": f"{p}; {com} but severe practice",
         "p2_denial": f"{p}; latest stance {f['stance']} ({f['stance_ev']}) -> denial",
         "p1_backlash_off_agenda": f"{p}; {f['stance_ev']}, no agenda event yet -> repression",
@@ -480,6 +506,7 @@ def _evidence(rid: str, f: Mapping[str, Any]) -> str:
         "p2_on_agenda": f"{p}; on agenda ({f['agenda_ev']}), no concession -> denial",
         "p1_repression": f"{p}; case file records no agenda event yet -> repression",
         "p45_unconfirmed": f"{p}; {com} -> 4 or 5 (unconfirmed)",
+        "p0_democracy_mixed": f"{p}; consolidated democracy (polity2); {com}",
         "p34_committed_mixed": f"{p}; {com}; no concession evidence -> 3 or 4",
         "p123_mixed": f"{p}; {com}; no concession evidence -> 1, 2 or 3",
         "p12_undecidable": f"{p}; no evidence of a concession -> repression or denial",
@@ -505,7 +532,7 @@ def code_phases_v2(
     cfs = v1.resolve_casefiles(casefiles)
     prac = practice_scale(panel, rules)
     trend = v1.practice_features(panel, rules)[["improved", "worsened", "pol_min", "tort"]]
-    case = v1.casefile_features(panel, cfs, CONCESSION_EVENTS_V2)
+    case = v1.casefile_features(panel, cfs, CONCESSION_EVENTS_V2, changes_first=True)
     f = pd.concat([prac, trend, case], axis=1)
 
     # Concessions seen in the data.
@@ -517,16 +544,24 @@ def code_phases_v2(
     # Prescriptive status: the four indicators of 001 "Phase 4"; unobserved = not met.
     rat = {t: v1._bool_col(panel, f"ratified_{t}") for t in v1.COMMITMENT_TREATIES}
     democracy = _democracy_years(panel, rules) >= rules.democracy_years
+    f["democracy"] = democracy.astype(bool)
     has_case = case["has_case"].astype(bool)
     f["case_on"] = has_case & (years >= case["case_from"])
     f["before_case"] = has_case & (years < case["case_from"])
-    f["i1"] = rat["iccpr"] & rat["cat"]
+    f["i1"] = rat["iccpr"] | rat["cat"]
     f["i2"] = case["norms"].astype(bool) | democracy
     f["i3"] = case["mechanism"].astype(bool) | rat["iccpr_op1"]
     ngo_open = (ngo >= rules.ngo_open_min).fillna(False).astype(bool)
-    f["i4"] = (case["discourse"] == "acceptance") | ngo_open | (democracy & ~has_case)
+    # One statement is not yet a discursive practice: an acceptance counts from the year after
+    # it was made, while no denial, coup or regime change has voided it (001 "Phase 4":
+    # argumentative consistency over time).
+    accepted = (case["discourse"] == "acceptance") & (
+        years >= case["discourse_year"] + rules.discourse_lag)
+    f["i4"] = accepted | ngo_open | (democracy & ~has_case)
     f["k"] = f[["i1", "i2", "i3", "i4"]].astype(int).sum(axis=1)
-    blocked = (case["discourse"] == "denial") | (case["stance"] == "backlash")
+    # A denial or backlash blocks prescriptive status until the government's next move (a
+    # concession ends denial: 001 "Phase 3", governments stop denying when they concede).
+    blocked = case["stance"].isin(["denial", "backlash"])
     f["prescriptive"] = (f["k"] >= rules.prescriptive_min_indicators) & ~blocked
 
     # Components of physical integrity: measured, and whether any abuse is frequent.
