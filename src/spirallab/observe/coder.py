@@ -884,7 +884,10 @@ def _label_for(rule_id: str) -> str:
     return " or ".join(PHASE_LABELS[p] for p in rule.phases)
 
 
-# The default rules are 2.0.0's; imported last because coder2 builds on the helpers above.
-from spirallab.observe.coder2 import PhaseRulesV2 as _PhaseRulesV2  # noqa: E402
+def __getattr__(name: str) -> Any:
+    # The default rules are 2.0.0's, defined in coder2 (which builds on this module's helpers).
+    if name == "DEFAULT_RULES":
+        from spirallab.observe.coder2 import PhaseRulesV2
 
-DEFAULT_RULES: PhaseRules = _PhaseRulesV2()
+        return PhaseRulesV2()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

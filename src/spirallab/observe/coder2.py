@@ -8,8 +8,8 @@ What changed from 1.0.0 (``docs/phase-coding.md`` documents every rule):
   rounded classes rounds. The average carries a measurement error, which gives the probability
   of each practice class.
 * **Tactical concessions need evidence of a concession**: a case-file concession, or practice
-  that improved beyond its uncertainty (Fariss theta), or a government open to NGO/IO
-  investigation. A ratification alone never decides phase 3 or 4 (003 III: ratification under
+  that improved beyond its uncertainty (Fariss theta); openness to NGO/IO investigation moves
+  the probabilities towards phase 3. A ratification alone never decides phase 3 or 4 (003 III: ratification under
   repression is decoupling, and denial-phase states ratify too).
 * **Prescriptive status** needs the indicators of 001 "Phase 4" together: a fixed number of the
   four met, counted over all four (an unobserved indicator is not met, it does not lower the
@@ -148,12 +148,6 @@ RULES_V2: tuple[Rule2, ...] = (
         "denial statement -> 2",
     ),
     Rule2(
-        "p3_open_to_monitors", (3,), 0.6,
-        "abuse continues but the government allows NGO/IO investigation (CIRIGHTS "
-        "NGO_investigate >= 1)",
-        '001 "Phase 3" (engaging critics, more room for civil society); 000 row 3',
-    ),
-    Rule2(
         "p2_on_agenda", (2,), 0.6,
         "case file: abuse; on the agenda; no concession recorded",
         '001 "Phase 2: denial" (the initial reaction is almost always denial)',
@@ -231,8 +225,8 @@ class PhaseRulesV2(PhaseRules):
     democracy_polity_min: float = 6.0
     democracy_years: int = 10
     discourse_lag: int = 1
-    ngo_open_min: int = 2
     ngo_access_min: int = 1
+    ngo_weight: float = 0.25
     sustain_years: int = 2
 
     def without(self, *rule_ids: str) -> PhaseRulesV2:
@@ -356,10 +350,24 @@ def _concession_memory(panel: pd.DataFrame, improved: pd.Series, worsened: pd.Se
     return flag.reindex(panel.index), last_imp.where(flag).reindex(panel.index)
 
 
-def _democracy_years(panel: pd.DataFrame, rules: PhaseRulesV2) -> pd.Series:
-    """Length of the current run of consecutive years with polity2 >= the democracy minimum."""
-    dem = (v1._col(panel, "polity2") >= rules.democracy_polity_min).fillna(False)
-    return v1._sustained_good(panel["country_id"], panel["year"].astype(int), dem.astype(bool))
+def _consolidated_democracy(panel: pd.DataFrame, rules: PhaseRulesV2) -> pd.Series:
+    """Whether the country is a consolidated democracy (evidence for indicators 2 and 4).
+
+    Consolidated: polity2 >= ``democracy_polity_min`` for ``democracy_years`` consecutive
+    observed years. Where polity2 is missing the last observed status carries forward (regime
+    type persists until observed otherwise; Polity5 ends years before the other sources), and a
+    carried year never adds to the run: a gap neither passes nor fails.
+    """
+    polity = v1._col(panel, "polity2")
+    observed = polity.notna()
+    dem = (polity >= rules.democracy_polity_min).fillna(False).astype(bool)
+    sub = panel.loc[observed.to_numpy(), ["country_id", "year"]]
+    run = v1._sustained_good(sub["country_id"], sub["year"].astype(int), dem[observed])
+    status = pd.Series(np.nan, index=panel.index, dtype=float)
+    status[observed] = (run >= rules.democracy_years).astype(float)
+    order, key, _years = _by_country(panel)
+    carried = status.iloc[order].groupby(key.iloc[order], sort=False).ffill()
+    return carried.reindex(panel.index).fillna(0.0).astype(bool)
 
 
 def _prior_run(panel: pd.DataFrame, good: pd.Series) -> pd.Series:
@@ -395,7 +403,6 @@ def _cascade(c: np.ndarray, known: np.ndarray, f: pd.DataFrame, rules: PhaseRule
     tort_freq = f["tort_frequent"].to_numpy(dtype=bool)
     pol_some = f["pol_at_most_occasional"].to_numpy(dtype=bool)
     improving = f["conceding_data"].to_numpy(dtype=bool)
-    monitors = f["open_to_monitors"].to_numpy(dtype=bool)
     # ratification alone never opens phase 3 or 4: norms in law or discourse must be met too
     beyond_treaties = f["i2"].to_numpy(dtype=bool) | f["i4"].to_numpy(dtype=bool)
     democracy = f["democracy"].to_numpy(dtype=bool)
@@ -414,7 +421,6 @@ def _cascade(c: np.ndarray, known: np.ndarray, f: pd.DataFrame, rules: PhaseRule
         ("p3_concessions", case & viol & agenda & np.isin(stance, ["concession", "acceptance"])),
         ("p3_improving", viol & ~severe & improving),
         ("p23_improving_severe", severe & improving),
-        ("p3_open_to_monitors", viol & monitors),
         ("p2_on_agenda", case & viol & agenda),
         ("p1_repression", case & viol & ~agenda),
         ("p45_unconfirmed", good & (k >= 2) & beyond_treaties),
@@ -502,7 +508,6 @@ def _evidence(rid: str, f: Mapping[str, Any]) -> str:
                          f"{v1._fmt(f['improved_year'], 0)} -> concessions"),
         "p23_improving_severe": (f"{p}; theta improved beyond its uncertainty in "
                                  f"{v1._fmt(f['improved_year'], 0)} but practice still severe"),
-        "p3_open_to_monitors": f"{p}; open to NGO/IO investigation -> concessions",
         "p2_on_agenda": f"{p}; on agenda ({f['agenda_ev']}), no concession -> denial",
         "p1_repression": f"{p}; case file records no agenda event yet -> repression",
         "p45_unconfirmed": f"{p}; {com} -> 4 or 5 (unconfirmed)",
@@ -543,7 +548,7 @@ def code_phases_v2(
 
     # Prescriptive status: the four indicators of 001 "Phase 4"; unobserved = not met.
     rat = {t: v1._bool_col(panel, f"ratified_{t}") for t in v1.COMMITMENT_TREATIES}
-    democracy = _democracy_years(panel, rules) >= rules.democracy_years
+    democracy = _consolidated_democracy(panel, rules)
     f["democracy"] = democracy.astype(bool)
     has_case = case["has_case"].astype(bool)
     f["case_on"] = has_case & (years >= case["case_from"])
@@ -551,13 +556,12 @@ def code_phases_v2(
     f["i1"] = rat["iccpr"] | rat["cat"]
     f["i2"] = case["norms"].astype(bool) | democracy
     f["i3"] = case["mechanism"].astype(bool) | rat["iccpr_op1"]
-    ngo_open = (ngo >= rules.ngo_open_min).fillna(False).astype(bool)
     # One statement is not yet a discursive practice: an acceptance counts from the year after
     # it was made, while no denial, coup or regime change has voided it (001 "Phase 4":
     # argumentative consistency over time).
     accepted = (case["discourse"] == "acceptance") & (
         years >= case["discourse_year"] + rules.discourse_lag)
-    f["i4"] = accepted | ngo_open | (democracy & ~has_case)
+    f["i4"] = accepted | (democracy & ~has_case)
     f["k"] = f[["i1", "i2", "i3", "i4"]].astype(int).sum(axis=1)
     # A denial or backlash blocks prescriptive status until the government's next move (a
     # concession ends denial: 001 "Phase 3", governments stop denying when they concede).
@@ -583,6 +587,11 @@ def code_phases_v2(
         dist = np.vstack([_DIST.get(r, np.full(6, np.nan)) for r in rc])
         w = f[f"pc{c}"].to_numpy(dtype=float)
         probs += np.nan_to_num(dist) * np.nan_to_num(w)[:, None]
+    # Openness to NGO/IO investigation is read in the probabilities only: its published
+    # coverage is patchy (some years only), and a source that appears for a year must not move
+    # phases. Where abuse continues it moves `ngo_weight` of the mass to tactical concessions.
+    open_ = f["open_to_monitors"].to_numpy(dtype=bool) & (point >= 1)
+    probs[open_] = (1 - rules.ngo_weight) * probs[open_] + rules.ngo_weight * np.eye(6)[3]
     probs[~known] = np.nan
     # Rows decided without reference to practice (before a case file's spiral) keep their rule.
     fixed = f["before_case"].to_numpy(dtype=bool) & known
@@ -637,7 +646,7 @@ def _label(rid: str) -> str:
 
 def rules_for(version: str) -> PhaseRules:
     """The default rules of a version: ``"1.0.0"`` or ``"2.0.0"``."""
-    if version == v1.RULES_VERSION:
+    if version == v1.RULES_VERSION_V1:
         return PhaseRules()
     if version == RULES_VERSION_V2:
         return PhaseRulesV2()
