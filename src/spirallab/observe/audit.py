@@ -228,8 +228,8 @@ def version_diff(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     why the coding changed.
     """
     key = ["country_id", "year"]
-    m = old[key + ["name", "phase_set", "rule"]].merge(
-        new[key + ["phase_set", "rule"]], on=key, suffixes=("_old", "_new"))
+    m = old[[*key, "name", "phase_set", "rule"]].merge(
+        new[[*key, "phase_set", "rule"]], on=key, suffixes=("_old", "_new"))
     rows = []
     for cid, c in m.groupby("country_id"):
         ch = c[c["phase_set_old"] != c["phase_set_new"]]

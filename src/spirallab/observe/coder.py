@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -224,6 +224,8 @@ class PhaseRules:
 
 
 RULES_V1 = PhaseRules()
+if TYPE_CHECKING:  # defined lazily by __getattr__ below (2.0.0 lives in coder2)
+    DEFAULT_RULES: PhaseRules
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ What changed from 1.0.0 (``docs/phase-coding.md`` documents every rule):
   of each practice class.
 * **Tactical concessions need evidence of a concession**: a case-file concession, or practice
   that improved beyond its uncertainty (Fariss theta); openness to NGO/IO investigation moves
-  the probabilities towards phase 3. A ratification alone never decides phase 3 or 4 (003 III: ratification under
-  repression is decoupling, and denial-phase states ratify too).
+  the probabilities towards phase 3. A ratification alone never decides phase 3 or 4 (003
+  III: ratification under repression is decoupling, and denial-phase states ratify too).
 * **Prescriptive status** needs the indicators of 001 "Phase 4" together: a fixed number of the
   four met, counted over all four (an unobserved indicator is not met, it does not lower the
   bar), and no denial or backlash in force.
@@ -42,7 +42,7 @@ from spirallab.observe.coder import (
     Rule,
 )
 
-__all__ = ["RULES_V2", "RULE_BY_ID_V2", "RULES_VERSION_V2", "PhaseRulesV2", "code_phases_v2"]
+__all__ = ["RULES_V2", "RULES_VERSION_V2", "RULE_BY_ID_V2", "PhaseRulesV2", "code_phases_v2"]
 
 RULES_VERSION_V2 = "2.0.0"
 

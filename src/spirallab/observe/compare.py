@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from spirallab.errors import InputError
 from spirallab.observe.audit import phase_entry_year
@@ -41,11 +42,11 @@ __all__ = [
     "compare_run",
     "comparison_html",
     "load_run",
-    "write_comparison",
     "proper_scores",
     "simulated_entry_years",
     "simulated_shares",
     "timing_errors",
+    "write_comparison",
 ]
 
 #: The coded record written beside a run by ``spirallab compare``; the run report reads it.
@@ -259,9 +260,7 @@ def _ribbon_png(shares: pd.DataFrame, coded: pd.DataFrame, cid: str, name: str) 
     return buf.getvalue()
 
 
-def _rect(year: int, phase: int, share: float, colour: str) -> object:
-    from matplotlib.patches import Rectangle
-
+def _rect(year: int, phase: int, share: float, colour: str) -> Rectangle:
     return Rectangle((year - 0.5, phase - 0.45), 1.0, 0.9, color=colour,
                      alpha=float(min(1.0, 0.1 + 0.9 * share)), lw=0)
 

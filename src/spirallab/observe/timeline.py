@@ -153,8 +153,9 @@ def _label_lanes(labels: Sequence[tuple[int, str] | tuple[int, str, int]], lo: i
     """A lane (row) per event label so that no two labels (or spans) on one lane overlap.
 
     ``labels`` are (year, text) or (year, text, last year of the event's span). Labels are laid
-    left to right; each takes the first lane whose last label and span end before it starts. Widths are estimated from the text length at the label font size (a character is
-    taken as 0.62 of the font size, which overestimates DejaVu Sans) plus the marker offset.
+    left to right; each takes the first lane whose last label and span end before it starts.
+    Widths are estimated from the text length at the label font size (a character is taken as
+    0.62 of the font size, which overestimates DejaVu Sans) plus the marker offset.
     """
     span = max(hi - lo + 1, 1)
     years_per_pt = span / _AXIS_PT
@@ -162,7 +163,7 @@ def _label_lanes(labels: Sequence[tuple[int, str] | tuple[int, str, int]], lo: i
     lanes: list[int] = []
     for item in labels:
         year, text = item[0], item[1]
-        span_end = min(item[2], hi) + 0.3 if len(item) > 2 else year  # type: ignore[misc]
+        span_end = min(item[2], hi) + 0.3 if len(item) > 2 else year
         start = year - 0.3
         end_here = max(year + (len(text) * 0.62 * _LABEL_PT + 8) * years_per_pt, span_end)
         for i, end in enumerate(ends):
