@@ -307,8 +307,10 @@ def timeline_figure(
                 ev_ax.plot([y0, min(y1, hi)], [level, level], color=colour, lw=2, alpha=0.6)
             (h,) = ev_ax.plot([y0], [level], marker="v", color=colour, ms=5, ls="")
             ev_handles.setdefault(kind, h)
-            ev_ax.annotate(t.replace("_", " "), (y0, level), fontsize=_LABEL_PT, xytext=(3, -2),
-                           textcoords="offset points", color=colour, gid="event-label")
+            # the label sits above its marker and span line, so the line never crosses it
+            ev_ax.annotate(t.replace("_", " "), (y0, level), fontsize=_LABEL_PT, xytext=(3, 1.5),
+                           textcoords="offset points", color=colour, gid="event-label",
+                           va="bottom")
         if ev_handles:
             ev_ax.legend(list(ev_handles.values()), list(ev_handles.keys()), fontsize=6,
                          loc="lower left", bbox_to_anchor=(0, 1.0), ncol=6, frameon=False)
