@@ -43,7 +43,10 @@ def country_summary(coded: pd.DataFrame) -> pd.DataFrame:
             row[f"y{p}"] = int(counts.get(p, 0))
         row["y_set"] = int(counts[[k for k in counts.index if "|" in str(k)]].sum())
         rows.append(row)
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    for col in ("now_year", "first", "last"):
+        out[col] = out[col].astype("Int64")
+    return out
 
 
 _SORT_JS = """
@@ -75,7 +78,8 @@ _CSS = (
 
 
 def _cell(value: object, numeric: bool = False, link: str | None = None) -> str:
-    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    missing = value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value))
+    text = "" if missing else str(value)
     sort_key = html.escape(text if text or not numeric else "-1", quote=True)
     shown = html.escape(text)
     if link is not None:
