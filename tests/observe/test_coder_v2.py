@@ -228,3 +228,19 @@ def test_worst_practice_is_rarely_tactical_concessions(coded_v2: pd.DataFrame,
     probs = coded_v2.loc[coded_v2["rule"] != "no_data", PROBS].to_numpy(dtype=float)
     assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-3)
     assert coded_v2.loc[coded_v2["rule"] == "no_data", PROBS].isna().all().all()
+
+
+def test_a_source_present_in_one_year_moves_no_phase_set() -> None:
+    """CIRIGHTS NGO_investigate appears in few years of the published file: present in one
+    year only, it shifts that year's probabilities towards 3, never the phase sets."""
+    base = pd.concat([
+        country("AAA", range(1990, 1996), pts=4.0, theta=-1.2),
+        country("BBB", range(1990, 1996), pts=1.0, theta=1.2, polity2=9.0,
+                ratified={"iccpr": 1970, "cat": 1970}),
+    ])
+    with_ngo = base.assign(cirights_ngo_investigate=np.where(base["year"] == 1993, 2.0, np.nan))
+    a = code_phases(base, casefiles={})
+    b = code_phases(with_ngo, casefiles={})
+    assert list(a["phase_set"]) == list(b["phase_set"])
+    assert at(b, "AAA", 1993)["p3"] > at(a, "AAA", 1993)["p3"] + 0.1
+    assert at(b, "AAA", 1994)["p3"] == at(a, "AAA", 1994)["p3"]
