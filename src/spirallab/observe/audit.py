@@ -179,8 +179,9 @@ def book_case_table(coded: pd.DataFrame, books: list[BookCase]) -> pd.DataFrame:
     """Each book outcome beside the coded year of entering its phase, and the error in years.
 
     The error is 0 inside a dated span (``year``-``year_end``), else the distance to it; coded
-    entry is searched from ``since`` (the start of the book's spiral) on. Countries missing from
-    the coded record are listed with no coded year.
+    entry is searched from ``since`` (the start of the book's spiral) on. ``coded_4`` and
+    ``coded_5`` are the coded years of entering phases 4 and 5 (the book dates phase 5 for none
+    of the cases). Countries missing from the coded record are listed with no coded year.
     """
     rows = []
     for b in books:
@@ -196,7 +197,10 @@ def book_case_table(coded: pd.DataFrame, books: list[BookCase]) -> pd.DataFrame:
             err = 0
         rows.append({"country_id": b.country_id, "phase": b.phase,
                      "book": f"{b.year}" if b.year_end is None else f"{b.year}-{b.year_end}",
-                     "coded": coded_year, "error": err, "reason": b.reason})
+                     "coded": coded_year, "error": err,
+                     "coded_4": phase_entry_year(coded, b.country_id, 4, b.since),
+                     "coded_5": phase_entry_year(coded, b.country_id, 5, b.since),
+                     "reason": b.reason})
     return pd.DataFrame(rows)
 
 
