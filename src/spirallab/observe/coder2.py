@@ -225,8 +225,6 @@ class PhaseRulesV2(PhaseRules):
     democracy_polity_min: float = 6.0
     democracy_years: int = 10
     discourse_lag: int = 1
-    habit_years: int = 10
-    habit_window: int = 12
     ngo_access_min: int = 1
     ngo_weight: float = 0.25
     sustain_years: int = 2
@@ -372,15 +370,6 @@ def _consolidated_democracy(panel: pd.DataFrame, rules: PhaseRulesV2) -> pd.Seri
     return carried.reindex(panel.index).fillna(0.0).astype(bool)
 
 
-def _habit(panel: pd.DataFrame, exemplary: pd.Series, rules: PhaseRulesV2) -> pd.Series:
-    """At least ``habit_years`` exemplary years among the last ``habit_window`` (this one too)."""
-    order, key, _years = _by_country(panel)
-    e = exemplary.iloc[order].astype(float)
-    count = e.groupby(key.iloc[order].to_numpy(), sort=False).transform(
-        lambda s: s.rolling(rules.habit_window, min_periods=1).sum())
-    return (count >= rules.habit_years).reindex(panel.index).astype(bool)
-
-
 def _prior_run(panel: pd.DataFrame, good: pd.Series) -> pd.Series:
     """Consecutive good years immediately before each year (0 when last year was not good)."""
     run = v1._sustained_good(panel["country_id"], panel["year"].astype(int), good)
@@ -499,8 +488,6 @@ def _evidence(rid: str, f: Mapping[str, Any]) -> str:
          if parts else "no practice reading")
     met = ",".join(n for n, key in (("ratified", "i1"), ("norms", "i2"), ("complaints", "i3"),
                                     ("discourse", "i4")) if f[key]) or "none"
-    if f["habit"]:
-        met += "; discourse read from a decade of good practice"
     com = f"indicators met {int(f['k'])}/4 ({met})"
     texts = {
         "no_data": "no PTS, CIRI/CIRIGHTS or Fariss value for this year",
@@ -559,13 +546,6 @@ def code_phases_v2(
     ngo = v1._col(panel, "cirights_ngo_investigate")
     f["open_to_monitors"] = (ngo >= rules.ngo_access_min).fillna(False).astype(bool)
 
-    # Components of physical integrity: measured, and whether any abuse is frequent.
-    pol_min, tort = f["pol_min"], f["tort"]
-    f["components_measured"] = (pol_min.notna() & tort.notna()).astype(bool)
-    f["no_frequent_abuse"] = ((pol_min >= 1) & (tort >= 1)).fillna(False).astype(bool)
-    f["tort_frequent"] = (tort == 0).fillna(False).astype(bool)
-    f["pol_at_most_occasional"] = (pol_min >= 1).fillna(False).astype(bool)
-
     # Prescriptive status: the four indicators of 001 "Phase 4"; unobserved = not met.
     rat = {t: v1._bool_col(panel, f"ratified_{t}") for t in v1.COMMITMENT_TREATIES}
     democracy = _consolidated_democracy(panel, rules)
@@ -581,19 +561,19 @@ def code_phases_v2(
     # argumentative consistency over time).
     accepted = (case["discourse"] == "acceptance") & (
         years >= case["discourse_year"] + rules.discourse_lag)
-    # Deeds as discourse: a decade of measured good practice (rules 2.0.0 `habit_*`) is read as
-    # a government that accepts scrutiny (001 "Phase 5": habitualisation); counted over a
-    # window, so that one year's reading cannot switch it.
-    habit = _habit(panel, (f["cls"] == 0).fillna(False).astype(bool) & f["components_measured"]
-                   & f["no_frequent_abuse"], rules) & ~has_case
-    f["habit"] = habit
-    f["i4"] = accepted | (democracy & ~has_case) | habit
+    f["i4"] = accepted | (democracy & ~has_case)
     f["k"] = f[["i1", "i2", "i3", "i4"]].astype(int).sum(axis=1)
     # A denial or backlash blocks prescriptive status until the government's next move (a
     # concession ends denial: 001 "Phase 3", governments stop denying when they concede).
     blocked = case["stance"].isin(["denial", "backlash"])
     f["prescriptive"] = (f["k"] >= rules.prescriptive_min_indicators) & ~blocked
 
+    # Components of physical integrity: measured, and whether any abuse is frequent.
+    pol_min, tort = f["pol_min"], f["tort"]
+    f["components_measured"] = (pol_min.notna() & tort.notna()).astype(bool)
+    f["no_frequent_abuse"] = ((pol_min >= 1) & (tort >= 1)).fillna(False).astype(bool)
+    f["tort_frequent"] = (tort == 0).fillna(False).astype(bool)
+    f["pol_at_most_occasional"] = (pol_min >= 1).fillna(False).astype(bool)
     f["prior_good"] = _prior_run(panel, (f["cls"] == 0).fillna(False).astype(bool))
 
     known = f["cls"].notna().to_numpy(dtype=bool)
