@@ -105,6 +105,15 @@ def test_rules_1_0_0_fail_the_one_year_check(real_panel: pd.DataFrame) -> None:
     assert (diff["year"] > y + 3).sum() > 0
 
 
+def test_no_year_of_the_coded_record_spikes(full: pd.DataFrame) -> None:
+    """Churn per year stays within twice its median: no wave where a source starts covering
+    more countries (e.g. CIRI adding microstates) or a threshold is reached by many at once."""
+    ch = set_churn_by_year(full)
+    ch = ch[ch["countries"] >= 100]
+    assert len(ch) >= 10
+    assert ch["churn"].max() <= 2 * ch["churn"].median(), ch.to_string()
+
+
 @pytest.mark.parametrize("source", ["pts", "fariss", "physint"])
 def test_whole_source_absent_leaves_years_without_it_alone(
     real_panel: pd.DataFrame, full: pd.DataFrame, source: str
