@@ -110,7 +110,7 @@ def test_compare_cli_bad_run_dir_exit_2(tmp_path: Path) -> None:
 @pytest.mark.realdata
 def test_compare_on_a_book_eleven_run(shared_data: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
-    res = runner.invoke(app, ["run", "book-eleven", "--replicates", "10", "--out", str(run)])
+    res = runner.invoke(app, ["run", "book-eleven", "--replicates", "5", "--out", str(run)])
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["compare", str(run), "--data", str(shared_data)])
     assert res.exit_code == 0, res.output
@@ -124,7 +124,7 @@ def test_compare_on_a_book_eleven_run(shared_data: Path, tmp_path: Path) -> None
     assert (run / "compare.html").stat().st_mode & 0o777 == 0o644 & ~_umask()
     assert json.loads((run / "summary.json").read_text())["scenario"] == "book-eleven"
     # a new run into the folder keeps the comparison: the report reads the coded record
-    res = runner.invoke(app, ["run", "book-eleven", "--replicates", "10", "--out", str(run)])
+    res = runner.invoke(app, ["run", "book-eleven", "--replicates", "5", "--out", str(run)])
     assert res.exit_code == 0, res.output
     assert (run / "report.html").read_text().count("id='coded-comparison'") == 1
 
