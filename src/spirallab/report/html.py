@@ -586,6 +586,9 @@ def write_report(
     """
     path = Path(path)
     page = build_report(results, events, summary, reference_outcomes)
+    from spirallab.observe.compare import add_coded_section  # coded record beside the run
+
+    page = add_coded_section(page, results, path.parent)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
