@@ -66,10 +66,13 @@ def test_interrupted_write_leaves_no_complete_looking_file(
     def boom(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", boom)
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(pq, "write_table", boom)
     with pytest.raises(KeyboardInterrupt):
-        r.save(tmp_path, report=False)
-    assert list(tmp_path.iterdir()) == []
+        r.save(tmp_path / "run", report=False)
+    # No run folder, and no temporary folder left beside it (only the lock file).
+    assert [p.name for p in tmp_path.iterdir()] == [".run.lock"]
 
 
 def test_atomic_write_replaces_whole_file(tmp_path: Path) -> None:
