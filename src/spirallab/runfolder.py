@@ -71,14 +71,25 @@ def fingerprint(
 
 
 def write_run_folder(
-    out_dir: Path, writers: Mapping[str, Callable[[Path], object]], run_id: str
+    out_dir: Path, writers: Mapping[str, Callable[[Path], object]]
 ) -> dict[str, Path]:
     """Write each ``name -> write(path)`` into a fresh folder and swap it in at ``out_dir``.
 
-    ``run_id`` is only checked for being recorded: every file the writers make must carry it
-    (see :func:`file_fingerprint`). On any failure the old folder, if any, is left as it was.
+    On any failure the old folder, if any, is left as it was and no temporary folder remains.
     """
-    out_dir = Path(out_dir)
+    out_dir = Path(os.path.abspath(out_dir))
+    if not out_dir.name:
+        raise RunFolderError(f"{out_dir}: a run needs a folder of its own, not the root")
+    try:
+        return _write(out_dir, writers)
+    except OSError as exc:
+        # File name too long, no space left, permission denied ...: one line, folder named.
+        raise RunFolderError(
+            f"{out_dir}: cannot write the run folder ({exc.strerror or exc})"
+        ) from None
+
+
+def _write(out_dir: Path, writers: Mapping[str, Callable[[Path], object]]) -> dict[str, Path]:
     parent = out_dir.parent
     parent.mkdir(parents=True, exist_ok=True)
     from filelock import FileLock, Timeout
@@ -93,7 +104,7 @@ def write_run_folder(
         ) from None
     try:
         recover(out_dir)
-        _check_replaceable(out_dir)
+        check_replaceable(out_dir)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=parent))
         try:
             delay = float(os.environ.get(SLOW_SAVE_ENV, "0") or 0)
@@ -131,7 +142,7 @@ def recover(out_dir: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def _check_replaceable(out_dir: Path) -> None:
+def check_replaceable(out_dir: Path) -> None:
     """Refuse to replace a folder that is not a run folder (it would be deleted)."""
     if not out_dir.exists():
         return

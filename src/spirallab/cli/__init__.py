@@ -24,6 +24,23 @@ app = typer.Typer(
 _err = Console(stderr=True)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from spirallab import __version__
+
+        typer.echo(f"spirallab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Spiral Lab: simulate, observe and test the spiral model of human rights change."""
+
+
 def _register() -> None:
     # Imported for their side effect of adding commands to ``app``.
     from spirallab.cli import (  # noqa: F401

@@ -284,7 +284,7 @@ class SimulationResult:
         }
         if report:
             writers["report.html"] = write_report_file
-        paths = write_run_folder(Path(out_dir), writers, fp["run_id"])
+        paths = write_run_folder(Path(out_dir), writers)
         names = {
             "results.parquet": "results",
             "events.parquet": "events",
