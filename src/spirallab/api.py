@@ -50,7 +50,7 @@ def simulate(
         scenario = Scenario.load(scenario)
     replicates = scenario.replicates if replicates is None else replicates
     seed = scenario.seed if seed is None else seed
-    _check_int(replicates, "--replicates", 1, MAX_REPLICATES)
+    _check_int(replicates, "--replicates", 1, None)
     _check_int(seed, "--seed", 0, None)
     for value, where in ((start, "--start"), (end, "--end")):
         if value is not None:
@@ -78,7 +78,9 @@ def simulate(
             found=last if end is not None else first,
         )
     recorded = _observables(observables)
+    # The memory figure first: it says how many replicates would fit, which the cap does not.
     check_run_fits(last - first + 1, len(countries), replicates, len(recorded), "--replicates")
+    _check_int(replicates, "--replicates", 1, MAX_REPLICATES)
     setup = build_setup(scenario, start=start, end=end)
     outs = run(
         setup,

@@ -100,7 +100,8 @@ def check_run_fits(
     fit = max(0, (have.bytes - BASE_BYTES) // per) if per else 0
     raise InputError(
         f"the run needs about {human(need)} for {replicates:,} replicates of {n_countries:,} "
-        f"countries over {n_years:,} years; at most {fit:,} replicates fit in "
+        f"{'country' if n_countries == 1 else 'countries'} over {n_years:,} years; at most "
+        f"{fit:,} replicates fit in "
         f"{human(have.bytes)} ({have.source})",
         where=where,
         expected=f"fewer replicates, countries or years, or a larger {LIMIT_ENV}",
