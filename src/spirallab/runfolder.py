@@ -40,8 +40,8 @@ from spirallab.errors import InputError, SpiralLabError
 
 FINGERPRINT_KEY = "spirallab.fingerprint"
 RUN_FILES = ("results.parquet", "events.parquet", "summary.json", "report.html")
-# Test hook: seconds to wait after writing each file into the temporary folder, so a test can
-# kill a run while it saves. Never set in normal use.
+# Test hook: seconds to wait after writing each file into the temporary folder (and between the
+# two renames of the fallback swap), so a test can kill a run while it saves. Never set in use.
 SLOW_SAVE_ENV = "SPIRALLAB_TEST_SLOW_SAVE"
 
 _META_RE = re.compile(rb'<meta name="spirallab-fingerprint" content="([^"]*)"')
@@ -107,12 +107,10 @@ def _write(out_dir: Path, writers: Mapping[str, Callable[[Path], object]]) -> di
         check_replaceable(out_dir)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=parent))
         try:
-            delay = float(os.environ.get(SLOW_SAVE_ENV, "0") or 0)
             for name, write in writers.items():
                 write(tmp / name)
                 _fsync(tmp / name)
-                if delay:
-                    time.sleep(delay)
+                _test_pause()
             # mkdtemp makes the folder private; give it the permissions mkdir would.
             umask = os.umask(0)
             os.umask(umask)
@@ -193,6 +191,13 @@ def _swap_in(new: Path, out_dir: Path) -> None:
 
 def _after_aside_hook() -> None:
     """Called between the two renames of the fallback swap (tests make it crash there)."""
+    _test_pause()
+
+
+def _test_pause() -> None:
+    delay = os.environ.get(SLOW_SAVE_ENV)
+    if delay:
+        time.sleep(float(delay))
 
 
 def _fsync(path: Path) -> None:
