@@ -48,6 +48,9 @@ def simulate(
     """
     if not isinstance(scenario, Scenario):
         scenario = Scenario.load(scenario)
+    # A value from the file is reported at its key in the file; one given here at its option.
+    replicates_at = "--replicates" if replicates is not None else "replicates"
+    replicates_file = None if replicates is not None else scenario.source
     replicates = scenario.replicates if replicates is None else replicates
     seed = scenario.seed if seed is None else seed
     _check_int(replicates, "--replicates", 1, None)
@@ -79,7 +82,14 @@ def simulate(
         )
     recorded = _observables(observables)
     # The memory figure first: it says how many replicates would fit, which the cap does not.
-    check_run_fits(last - first + 1, len(countries), replicates, len(recorded), "--replicates")
+    check_run_fits(
+        last - first + 1,
+        len(countries),
+        replicates,
+        len(recorded),
+        where=replicates_at,
+        file=replicates_file,
+    )
     _check_int(replicates, "--replicates", 1, MAX_REPLICATES)
     setup = build_setup(scenario, start=start, end=end)
     outs = run(

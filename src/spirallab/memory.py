@@ -89,7 +89,12 @@ def human(n: float) -> str:
 
 
 def check_run_fits(
-    n_years: int, n_countries: int, replicates: int, n_observables: int, where: str
+    n_years: int,
+    n_countries: int,
+    replicates: int,
+    n_observables: int,
+    where: str,
+    file: str | None = None,
 ) -> int:
     """Refuse a run that would not fit in memory, with the figure; return the estimate."""
     need = run_bytes(n_years, n_countries, replicates, n_observables)
@@ -103,6 +108,7 @@ def check_run_fits(
         f"{'country' if n_countries == 1 else 'countries'} over {n_years:,} years; at most "
         f"{fit:,} replicates fit in "
         f"{human(have.bytes)} ({have.source})",
+        file=file,
         where=where,
         expected=f"fewer replicates, countries or years, or a larger {LIMIT_ENV}",
     )

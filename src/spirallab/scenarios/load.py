@@ -51,7 +51,9 @@ def resolve(name_or_path: str | Path) -> Path:
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load and validate a scenario file (or a built-in scenario by name)."""
     path = resolve(name_or_path)
-    return parse_scenario(read_toml(path), source=path)
+    scenario = parse_scenario(read_toml(path), source=path)
+    scenario._source = str(path)
+    return scenario
 
 
 def read_toml(path: Path) -> dict[str, Any]:

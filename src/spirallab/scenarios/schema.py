@@ -11,7 +11,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from spirallab.model.params import Parameters
 
@@ -23,7 +30,9 @@ Year = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
 # value holds). Years must be strictly increasing, so no entry silently overrides another.
 TimeVarying = Share | Annotated[list[tuple[Year, Share]], Field(min_length=1)]
 # Display names: one line, no surrounding blanks (they head tables, figures and file names).
-Name = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^\S(?:[^\x00-\x1f\x7f]*\S)?$")]
+Name = Annotated[
+    str, Field(min_length=1, max_length=120, pattern=r"^\S(?:[^\x00-\x1f\x7f-\x9f]*\S)?$")
+]
 # Longest list quoted back in an error message (a 10,000-country file must not give 80 KB lines).
 QUOTE_AT_MOST = 8
 
@@ -306,6 +315,13 @@ class Scenario(_Strict):
     countries: list[Country] = Field(default_factory=list)
     synthetic: SyntheticWorld | None = None
     levers: list[Lever] = Field(default_factory=list)
+    # The file it was read from, for error messages about its values (not part of the scenario).
+    _source: str | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> str | None:
+        """The file the scenario was loaded from, if any."""
+        return self._source
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
