@@ -232,7 +232,7 @@ def explain(
     for name, doc in MECHANISMS.items():
         mech.add_row(name, "yes" if on[name] else "[red]OFF", doc)
     console.print(mech)
-    from spirallab.scenarios.schema import Country
+    from spirallab.scenarios.schema import Country, default_text
 
     cov = Table(title="country covariates (defaults; each country may set its own)")
     for col in ("covariate", "default", "unit", "grounding"):
@@ -240,5 +240,5 @@ def explain(
     for name, f in Country.model_fields.items():
         extra = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else {}
         if "unit" in extra:
-            cov.add_row(name, str(f.default), str(extra["unit"]), str(extra["grounding"]))
+            cov.add_row(name, default_text(f), str(extra["unit"]), str(extra["grounding"]))
     console.print(cov)

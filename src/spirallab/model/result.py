@@ -61,9 +61,16 @@ class SimulationResult:
 
     @property
     def phases(self) -> npt.NDArray[np.int8]:
-        """Phase codes (1-5; 0 before a country's start and after its end), shaped (years,
-        countries, replicates)."""
-        ph = self.array("phase").astype(np.int8)
+        """Phase codes (1-5; 0 before a country's start), shaped (years, countries, replicates).
+
+        These are the engine's, including years after a country's ``end``; see
+        :meth:`shown_phases` for what the outputs show.
+        """
+        return self.array("phase").astype(np.int8)
+
+    def shown_phases(self) -> npt.NDArray[np.int8]:
+        """:attr:`phases` with 0 after each country's ``end`` too (what summaries are of)."""
+        ph = self.phases
         ends = self.country_ends()
         if (ends < self.years[-1]).any():
             ph[self.years[:, None] > ends[None, :]] = 0
@@ -127,10 +134,14 @@ class SimulationResult:
         return df.sort_values(["replicate", "country", "year"], kind="stable", ignore_index=True)
 
     # --- summaries -------------------------------------------------------------------------
-    def first_year_reached(self) -> npt.NDArray[np.float64]:
-        """(phases 1..5, countries, replicates): first year at or above each phase; NaN if never."""
-        if "first" not in self._cache:
-            ph = self.phases
+    def first_year_reached(self, shown: bool = False) -> npt.NDArray[np.float64]:
+        """(phases 1..5, countries, replicates): first year at or above each phase; NaN if never.
+
+        ``shown`` leaves out the years after a country's ``end``.
+        """
+        key = "first_shown" if shown else "first"
+        if key not in self._cache:
+            ph = self.shown_phases() if shown else self.phases
             out = np.full((5, ph.shape[1], ph.shape[2]), np.nan)
             years = self.years.astype(np.float64)
             for k in range(1, 6):
@@ -138,13 +149,13 @@ class SimulationResult:
                 any_ = reached.any(axis=0)
                 idx = reached.argmax(axis=0)
                 out[k - 1] = np.where(any_, years[idx], np.nan)
-            self._cache["first"] = out
-        result: npt.NDArray[np.float64] = self._cache["first"]
+            self._cache[key] = out
+        result: npt.NDArray[np.float64] = self._cache[key]
         return result
 
-    def backslid(self) -> npt.NDArray[np.bool_]:
-        """(countries, replicates): the phase fell at least once."""
-        ph = self.phases.astype(np.int16)
+    def backslid(self, shown: bool = False) -> npt.NDArray[np.bool_]:
+        """(countries, replicates): the phase fell at least once (by its ``end`` if ``shown``)."""
+        ph = (self.shown_phases() if shown else self.phases).astype(np.int16)
         drops = (np.diff(ph, axis=0) < 0) & (ph[1:] > 0) & (ph[:-1] > 0)
         out: npt.NDArray[np.bool_] = np.asarray(drops.any(axis=0))
         return out
@@ -152,8 +163,8 @@ class SimulationResult:
     def summary(self) -> dict[str, Any]:
         """Per country: P(reach phase k by its last year), median entry year, share that
         backslid; countries never simulated are listed apart, and moved starts are noted."""
-        first = self.first_year_reached()
-        back = self.backslid()
+        first = self.first_year_reached(shown=True)
+        back = self.backslid(shown=True)
         ends = self.country_ends()
         shown = self.shown_countries()
         asked = {c.id: c.start for c in self.scenario.countries}
