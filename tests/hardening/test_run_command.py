@@ -165,3 +165,17 @@ def test_czechoslovakia_is_not_shown_after_1992(cli: Run, tmp_path: Path) -> Non
     summary = json.loads((out / "summary.json").read_text())
     assert summary["countries"]["CSK"]["end"] == 1992
     assert "1969–1992" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_world_150_median_years_are_whole_years() -> None:
+    from spirallab import simulate
+
+    # An even number of replicates: np.median would give x.5 years wherever two differ.
+    summary = simulate("world-150", replicates=4, seed=1, events=False).summary()
+    medians = [
+        y
+        for c in summary["countries"].values()
+        for y in c["median_entry_year"].values()
+        if y is not None
+    ]
+    assert medians and all(isinstance(y, int) for y in medians)

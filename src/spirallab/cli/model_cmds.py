@@ -86,7 +86,8 @@ def run(
     _print_summary(result.summary())
     console.print(
         f"wrote {', '.join(p.name for p in paths.values())} to [bold]{out_dir}[/] "
-        f"in {elapsed:.1f} s"
+        f"in {elapsed:.1f} s",
+        soft_wrap=True,
     )
 
 
@@ -127,6 +128,7 @@ def summary_table(
         "yr2-yr5: median year of entering it among replicates that do; back: share of "
         "replicates that backslid (fell to a lower phase).",
         box=box.SIMPLE_HEAD,
+        show_edge=False,
         pad_edge=False,
         collapse_padding=True,
     )
