@@ -59,8 +59,8 @@ def test_11_replicates_beyond_memory_are_refused_with_the_figure(
 
 
 def test_11_memory_limit_is_stated_and_enforced(cli: Run, tmp_path: Path) -> None:
-    # 2,000 replicates of stylised need about 250 MB + 61 x 392 B x 2000 = 296 MB: over 280M,
-    # where (280 - 250) MB / (61 x 392 B) = 1,315 replicates fit.
+    # 2,000 replicates of stylised need about 250 MB + 61 x 392 B x 2000 = 296 MB: over 252M,
+    # where (252 - 250) MB / (61 x 392 B) = 87 replicates fit.
     res = cli(
         "run",
         "stylised",
@@ -69,19 +69,19 @@ def test_11_memory_limit_is_stated_and_enforced(cli: Run, tmp_path: Path) -> Non
         "--no-report",
         "--out",
         str(tmp_path / "o"),
-        env={"SPIRALLAB_MEMORY_LIMIT": "280M"},
+        env={"SPIRALLAB_MEMORY_LIMIT": "252M"},
     )
-    line = res.one_line_error("SPIRALLAB_MEMORY_LIMIT=280M")
-    assert "at most 1,315 replicates fit" in line
+    line = res.one_line_error("SPIRALLAB_MEMORY_LIMIT=252M")
+    assert "at most 87 replicates fit" in line
     res = cli(
         "run",
         "stylised",
         "--replicates",
-        "1315",
+        "87",
         "--no-report",
         "--out",
         str(tmp_path / "o"),
-        env={"SPIRALLAB_MEMORY_LIMIT": "280M"},
+        env={"SPIRALLAB_MEMORY_LIMIT": "252M"},
     )
     assert res.rc == 0, res.stderr
 

@@ -71,7 +71,10 @@ def test_26_killed_while_saving_over_a_run_leaves_the_old_run(cli: Run, tmp_path
     assert {p.name: p.read_bytes() for p in out.iterdir()} == old
     assert seeds_in(out) == {1}
     # The next run clears what the killed one left and replaces the folder whole.
-    assert cli("run", "stylised", "--replicates", "8", "--seed", "3", "--out", str(out)).rc == 0
+    res = cli(
+        "run", "stylised", "--replicates", "8", "--seed", "3", "--no-report", "--out", str(out)
+    )
+    assert res.rc == 0, res.stderr
     assert seeds_in(out) == {3}
     assert sorted(p.name for p in tmp_path.iterdir()) == [".o.lock", "o"]
 
