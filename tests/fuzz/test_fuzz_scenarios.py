@@ -114,12 +114,44 @@ scalars = st.one_of(
     st.sampled_from(["", " ", "$^$", "a\nb", "AAA", "BBB", "all", "1990", "é" * 200, "<b>x</b>"]),
     st.dates(min_value=dt.date(1, 1, 1)),
 )
-values = st.recursive(
-    scalars,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+# Values at the edges of what the schema means, drawn often: a bounded run should meet them.
+edges = st.sampled_from(
+    [
+        [],
+        {},
+        [[]],
+        [[1980, 0.9], [1980, 0.1]],
+        [[1985, 0.9], [1980, 0.1]],
+        [[1980, 2.0]],
+        [[2100, 0.5]],
+        "1990",
+        True,
+        5.0,
+        0.0,
+        1e308,
+        float("nan"),
+        -1,
+        10**9,
+        2**63 - 1,
+        1500,
+        "$^$",
+        "x" * 300,
+        [0],
+        [6],
+        ["NOPE"],
+        [[1990, 1980]],
+        {"label": "x", "year": 1990},
+    ]
+)
+values = st.one_of(
+    edges,
+    st.recursive(
+        scalars,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+        ),
+        max_leaves=8,
     ),
-    max_leaves=8,
 )
 
 
@@ -159,14 +191,14 @@ def scenario_texts(draw: st.DrawFn) -> str:
         text = tomli_w.dumps(data)
     except (TypeError, ValueError):  # e.g. a key tomli_w cannot write
         text = tomli_w.dumps(BASE)
-    how = draw(st.sampled_from(["as is", "as is", "as is", "cut", "splice", "nest"]))
+    how = draw(st.sampled_from(["as is", "as is", "cut", "splice", "nest"]))
     if how == "cut":
         text = text[: draw(st.integers(0, len(text)))]
     elif how == "splice":
         at = draw(st.integers(0, len(text)))
         text = text[:at] + draw(st.text(max_size=20)) + text[at:]
     elif how == "nest":
-        depth = draw(st.sampled_from([10, 500, 5000]))
+        depth = draw(st.sampled_from([10, 5000]))
         text += "x = " + "[" * depth + "]" * depth + "\n"
     return text
 
