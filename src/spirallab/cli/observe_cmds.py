@@ -30,12 +30,8 @@ def _load(data: Path, cache: Path | None) -> tuple[pd.DataFrame, pd.DataFrame | 
     from spirallab.data import DataSources, load_panel, load_ratifications
 
     if not data.is_dir():
-        raise InputError(
-            "data folder not found",
-            where="--data",
-            found=str(data),
-            expected="a folder laid out like ../shared/data",
-        )
+        raise InputError("data folder not found", where="--data", found=str(data),
+                         expected="a folder laid out like ../shared/data")
     src = DataSources.from_dir(data)
     panel = load_panel(src, cache_dir=cache)
     # Ratification markers are drawn when treaty files are given; their errors are reported.
@@ -54,11 +50,8 @@ def resolve_countries(panel: pd.DataFrame, wanted: list[str]) -> list[str]:
 
     Raises :class:`InputError` listing close matches for anything unknown.
     """
-    ids = panel[
-        ["country_id", "name"]
-        + (["iso3"] if "iso3" in panel.columns else [])
-        + (["cow"] if "cow" in panel.columns else [])
-    ].drop_duplicates()
+    ids = panel[["country_id", "name"] + (["iso3"] if "iso3" in panel.columns else [])
+                + (["cow"] if "cow" in panel.columns else [])].drop_duplicates()
     lookup: dict[str, str] = {}
     for _, r in ids.iterrows():
         cid = str(r["country_id"])
@@ -74,11 +67,8 @@ def resolve_countries(panel: pd.DataFrame, wanted: list[str]) -> list[str]:
             names = sorted({str(n) for n in ids["name"].dropna()} | set(ids["country_id"]))
             close = difflib.get_close_matches(w, names, n=5, cutoff=0.5)
             close += [n for n in names if key and key in _norm(n) and n not in close][:5]
-            hint = (
-                f"one of the panel's countries; close matches: {', '.join(close[:6])}"
-                if close
+            hint = f"one of the panel's countries; close matches: {', '.join(close[:6])}" if close \
                 else "a country name, ISO3 code or COW number on the panel"
-            )
             raise InputError("unknown country", where="--country", found=w, expected=hint)
         if cid not in out:
             out.append(cid)
@@ -107,7 +97,9 @@ def _casefiles(use: bool) -> dict[str, Any]:
 
 
 # Options shared by `code` and `decoupling`.
-DataOption = Annotated[Path, typer.Option("--data", help="Data folder (../shared/data layout).")]
+DataOption = Annotated[
+    Path, typer.Option("--data", help="Data folder (../shared/data layout).")
+]
 FormatOption = Annotated[OutFormat, typer.Option("--format", help="Table format.")]
 CasefilesOption = Annotated[
     bool,
@@ -119,15 +111,10 @@ CacheOption = Annotated[Path | None, typer.Option("--cache", help="Panel cache f
 @app.command("code")
 def code(
     data: DataOption,
-    country: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--country",
-            help="Country name, ISO3 code or COW number (repeatable). Restricts the "
-            "table and the figures; default: all countries coded, figures for the case-file "
-            "countries.",
-        ),
-    ] = None,
+    country: Annotated[list[str] | None, typer.Option(
+        "--country", help="Country name, ISO3 code or COW number (repeatable). Restricts the "
+        "table and the figures; default: all countries coded, figures for the case-file "
+        "countries.")] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("spirallab-phases"),
     fmt: FormatOption = OutFormat.parquet,
     casefiles: CasefilesOption = True,
@@ -150,30 +137,16 @@ def code(
         c = coded[coded["country_id"] == cid]
         if c.empty:
             continue
-        plot_timeline(
-            c,
-            sub,
-            cfs.get(cid),
-            rats,
-            path_png=out / f"{cid}.png",
-            path_html=out / f"{cid}.html",
-            country_id=cid,
-        )
+        plot_timeline(c, sub, cfs.get(cid), rats, path_png=out / f"{cid}.png",
+                      path_html=out / f"{cid}.html", country_id=cid)
         entries.append((cid, str(c["name"].iloc[0]), f"{cid}.html"))
     counts = coded["phase_set"].replace("", "no data").value_counts()
     summary = "".join(f"<li>{k}: {v} country-years</li>" for k, v in counts.items())
-    write_index(
-        entries,
-        out / "index.html",
-        extra_html=(
-            f"<p>Rules version {coded['rules_version'].iloc[0] if len(coded) else ''}; "
-            f"table: {table.name}.</p><ul>{summary}</ul>"
-        ),
-    )
-    _console.print(
-        f"coded {len(coded)} country-years of {coded['country_id'].nunique()} "
-        f"countries -> {table}; {len(entries)} timelines; index {out / 'index.html'}"
-    )
+    write_index(entries, out / "index.html", extra_html=(
+        f"<p>Rules version {coded['rules_version'].iloc[0] if len(coded) else ''}; "
+        f"table: {table.name}.</p><ul>{summary}</ul>"))
+    _console.print(f"coded {len(coded)} country-years of {coded['country_id'].nunique()} "
+                   f"countries -> {table}; {len(entries)} timelines; index {out / 'index.html'}")
 
 
 @app.command("decoupling")
@@ -197,6 +170,5 @@ def decoupling_cmd(
     t1 = _write_table(dec, out / f"decoupling.{fmt.value}", fmt)
     t2 = _write_table(world, out / f"world_decoupling.{fmt.value}", fmt)
     png = plot_world_decoupling(world, out / "world_decoupling.png")
-    _console.print(
-        f"decoupling: {len(dec)} country-years -> {t1}; world by year -> {t2}; figure {png}"
-    )
+    _console.print(f"decoupling: {len(dec)} country-years -> {t1}; world by year -> {t2}; "
+                   f"figure {png}")
