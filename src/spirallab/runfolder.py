@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import glob
 import hashlib
 import html
 import json
@@ -77,7 +78,8 @@ def write_run_folder(
 
     On any failure the old folder, if any, is left as it was and no temporary folder remains.
     """
-    out_dir = Path(os.path.abspath(out_dir))
+    # Through any symbolic link to the folder it names, so the swap replaces that folder.
+    out_dir = Path(os.path.realpath(out_dir))
     if not out_dir.name:
         raise RunFolderError(f"{out_dir}: a run needs a folder of its own, not the root")
     try:
@@ -131,12 +133,13 @@ def recover(out_dir: Path) -> None:
     parent = out_dir.parent
     if not parent.is_dir():
         return
-    aside = sorted(parent.glob(f".{out_dir.name}.old-*"))
+    stem = glob.escape(f".{out_dir.name}")
+    aside = sorted(parent.glob(f"{stem}.old-*"))
     if aside and not out_dir.exists():
         # Crashed between "old aside" and "new in": the old run is whole; restore it.
         os.rename(aside[-1], out_dir)
         aside = aside[:-1]
-    for stale in [*aside, *parent.glob(f".{out_dir.name}.new-*")]:
+    for stale in [*aside, *parent.glob(f"{stem}.new-*")]:
         shutil.rmtree(stale, ignore_errors=True)
 
 
@@ -184,8 +187,13 @@ def _swap_in(new: Path, out_dir: Path) -> None:
     aside = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
     os.rmdir(aside)
     os.rename(out_dir, aside)
-    _after_aside_hook()
-    os.rename(new, out_dir)
+    try:
+        _after_aside_hook()
+        os.rename(new, out_dir)
+    except BaseException:
+        # Not a crash but an error: put the old run straight back.
+        os.rename(aside, out_dir)
+        raise
     shutil.rmtree(aside, ignore_errors=True)
 
 

@@ -143,3 +143,20 @@ def test_two_runs_never_write_one_folder_at_once(cli: Run, tmp_path: Path) -> No
         res = cli("run", "stylised", "--replicates", "2", "--out", str(out))
     res.one_line_error(str(out), "another spirallab run is writing this folder")
     assert not out.exists()
+
+
+def test_an_error_between_the_fallback_renames_puts_the_old_run_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "o[1]"  # glob characters in the name must not matter
+    runfolder.write_run_folder(out, {"summary.json": lambda p: p.write_text("old")})
+    monkeypatch.setenv("SPIRALLAB_NO_RENAME_EXCHANGE", "1")
+
+    def fail() -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(runfolder, "_after_aside_hook", fail)
+    with pytest.raises(runfolder.RunFolderError, match="No space left on device"):
+        runfolder.write_run_folder(out, {"summary.json": lambda p: p.write_text("new")})
+    assert (out / "summary.json").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".o[1].lock", "o[1]"]
