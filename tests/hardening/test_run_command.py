@@ -179,3 +179,15 @@ def test_world_150_median_years_are_whole_years() -> None:
         if y is not None
     ]
     assert medians and all(isinstance(y, int) for y in medians)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["run", "--end", "1e5"], "Invalid value for '--end'"),
+        (["run", "--bogus"], "No such option: --bogus"),
+        (["bogus"], "No such command 'bogus'"),
+    ],
+)
+def test_command_line_mistakes_get_one_line(cli: Run, args: list[str], says: str) -> None:
+    cli(*args).one_line_error(says, "--help")

@@ -56,12 +56,36 @@ _register()
 
 
 def main() -> None:
-    """Entry point: run the app, reporting user errors without a traceback."""
+    """Entry point: run the app, reporting user errors on one line without a traceback.
+
+    Errors in the command line itself (an option that is not a number, an unknown command) get
+    one line too, instead of the usage box: ``error: --end: Input should be a valid integer``.
+    """
+    # Typer 0.29 carries its own copy of click; these are its exception classes.
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+
     try:
-        app()
+        rc = app(standalone_mode=False)
     except SpiralLabError as exc:
         _err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
+    except NoArgsIsHelpError as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except UsageError as exc:
+        message = " ".join(exc.format_message().split())
+        where = exc.ctx.command_path if exc.ctx is not None else "spirallab"
+        _err.print(
+            f"[bold red]error:[/] {message} (see '{where} --help')", highlight=False, soft_wrap=True
+        )
+        sys.exit(exc.exit_code)
+    except ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        _err.print("Aborted.")
+        sys.exit(1)
+    sys.exit(rc if isinstance(rc, int) else 0)
 
 
 if __name__ == "__main__":
