@@ -263,7 +263,7 @@ def test_the_strategy_reaches_both_outcomes(tmp_path: Path) -> None:
 names = st.text(
     st.one_of(
         st.characters(min_codepoint=0x20, max_codepoint=0x7E),
-        st.sampled_from("éøßçñ—–’“”…ŁŒ№ДжΩ中文١٢"),
+        st.sampled_from("éøßçñ—–’“”…ŁŒ№ДжΩ"),
     ),
     min_size=1,
     max_size=40,
