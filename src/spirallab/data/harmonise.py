@@ -59,9 +59,14 @@ def _assign(
     resolve: Resolver,
     empty_reason: Callable[[pd.DataFrame], pd.Series] | None = None,
 ) -> SourceResult:
-    """Resolve country ids, split off empty, unmatched and duplicate rows (see module doc)."""
+    """Resolve country ids, split off empty, unmatched and duplicate rows (see module doc).
+
+    Vectorised over rows: each distinct key (codes and year) is resolved once, and the second
+    rows of a country-year are found by sorting integer arrays, so memory stays a few bytes per
+    row beyond the loaded frame.
+    """
     reg = registry()
-    has_value = frame[values].notna().any(axis=1)
+    has_value = frame[values].notna().any(axis=1).to_numpy(bool)
     empty_rows = frame[~has_value]
     if empty_reason is not None and len(empty_rows):
         reasons = empty_reason(empty_rows)
@@ -71,53 +76,103 @@ def _assign(
     blank_lines = int(frame.attrs.get("blank_lines", 0))
     if blank_lines:
         empty["wholly empty line"] = blank_lines
-    rows = frame[has_value].copy()
+    rows = frame[has_value].reset_index(drop=True)
+    n = len(rows)
 
-    keys = list(zip(*(rows[c] for c in key_cols), rows["year"], strict=True))
-    memo: dict[tuple[object, ...], Resolution] = {}
-    for key in set(keys):
-        memo[key] = resolve(reg, key[:-1], int(key[-1]))
-    res = [memo[k] for k in keys]
-    rows["country_id"] = [r.country_id for r in res]
-    rows["_primary"] = [r.primary for r in res]
-    rows["_reason"] = [r.reason for r in res]
-    code = rows[key_cols[0]].astype(str).where(rows[key_cols[0]].notna(), "")
-    for extra in key_cols[1:]:
-        alt = rows[extra].astype(str).where(rows[extra].notna(), "")
-        code = code.where(code.ne("") & code.ne("<NA>"), alt)
-    rows["_code"] = code
-    rows["_name"] = rows["country"] if "country" in rows.columns else ""
+    # One resolution per distinct key; per key only small integers are kept (a real file has
+    # about one key per row): the country, whether the code is primary, the reason, the code.
+    keys = rows[[*key_cols, "year"]]
+    group = (keys.groupby(list(keys.columns), sort=False, dropna=False, observed=True).ngroup()
+             .to_numpy(np.int32) if n else np.zeros(0, dtype=np.int32))
+    firsts = np.unique(group, return_index=True)[1] if n else np.zeros(0, dtype=np.int64)
+    id_of: dict[str | None, int] = {None: -1}
+    labels: dict[str, int] = {}
+    key_id = np.empty(len(firsts), dtype=np.int32)
+    key_primary = np.empty(len(firsts), dtype=bool)
+    key_reason = np.empty(len(firsts), dtype=np.int32)
+    key_code = np.empty(len(firsts), dtype=np.int32)
+    for lo in range(0, len(firsts), 50_000):  # keys as Python objects, a slice at a time
+        part = keys.iloc[firsts[lo : lo + 50_000]]
+        columns = [part[c].astype(object).tolist() for c in keys.columns]
+        for k, key in enumerate(zip(*columns, strict=True), start=lo):
+            res = resolve(reg, tuple(key[:-1]), int(key[-1]))
+            key_id[k] = id_of.setdefault(res.country_id, len(id_of) - 1)
+            key_primary[k] = res.primary
+            key_reason[k] = labels.setdefault(res.reason, len(labels))
+            key_code[k] = labels.setdefault(_code_label(key[:-1]), len(labels))
+        del part, columns
+    del keys, firsts
+    # Country codes in alphabetical order, so that landed rows come sorted by country_id.
+    named = sorted(str(c) for c in id_of if c is not None)
+    position = {c: i for i, c in enumerate(named)}
+    # Indexed by key_id; key_id -1 (unresolved) reads the last element, -1.
+    rank = np.array([*(position[str(c)] for c in list(id_of)[1:]), -1], dtype=np.int32)
+    code = rank[key_id[group]] if n else np.zeros(0, dtype=np.int32)
+    primary = key_primary[group] if n else np.zeros(0, bool)
 
-    miss = rows[rows["country_id"].isna()]
-    ok = rows[rows["country_id"].notna()].copy()
-    ok["_n"] = ok[values].notna().sum(axis=1)
-    ok = ok.sort_values(["country_id", "year", "_n", "_primary", "line"],
-                        ascending=[True, True, False, False, True])
-    dup = ok.duplicated(["country_id", "year"], keep="first")
-    kept = ok[~dup]
-    dropped = ok[dup].copy()
-    if len(dropped):
-        first = kept.set_index(["country_id", "year"])
-        kept_line = first.loc[list(zip(dropped["country_id"], dropped["year"], strict=True)),
-                              "line"].to_numpy()
-        kept_code = first.loc[list(zip(dropped["country_id"], dropped["year"], strict=True)),
-                              "_code"].to_numpy()
-        dropped["_reason"] = [
-            f"second row for {cid} in this source; kept line {kl} (code {kc})"
-            for cid, kl, kc in zip(dropped["country_id"], kept_line, kept_code, strict=True)
-        ]
-    unmatched = pd.concat([miss, dropped])
+    # Second rows of a country-year: sort by country, year, more values first, primary code
+    # first, then file order; every row after the first of its country-year is dropped.
+    ok = np.flatnonzero(code >= 0)
+    n_values = rows[values].notna().sum(axis=1).to_numpy(np.int8)
+    year = rows["year"].to_numpy(np.int16)
+    line = rows["line"].to_numpy(np.int32)
+    order = ok[np.lexsort((line[ok], ~primary[ok], -n_values[ok], year[ok], code[ok]))]
+    del ok, n_values, primary
+    same = np.zeros(len(order), dtype=bool)
+    same[1:] = (code[order][1:] == code[order][:-1]) & (year[order][1:] == year[order][:-1])
+    kept = order[~same]
+    dropped = order[same]
+    run_start = np.maximum.accumulate(np.where(~same, np.arange(len(order)), 0))
+    kept_of_dropped = order[run_start[same]] if len(order) else order
+    del run_start, order, same
+
+    # The unmatched report, one row per row, as categories (no string per row).
+    miss = np.flatnonzero(code < 0)
+    text = list(labels)
+    dup_label: dict[tuple[int, int], int] = {}
+    dup_reason = np.empty(len(dropped), dtype=np.int32)
+    pairs = zip(code[dropped].tolist(), key_code[group[kept_of_dropped]].tolist(), strict=True)
+    for r, (cid, kc) in enumerate(pairs):
+        label = dup_label.get((cid, kc))
+        if label is None:
+            label = dup_label[(cid, kc)] = len(text)
+            text.append(f"second row for {named[cid]} in this source; kept the row with code "
+                        f"{text[kc]}")
+        dup_reason[r] = label
+    unmatched = np.concatenate([miss, dropped])
+    categories = pd.Index(text, dtype=object)
+    if "country" in rows.columns and isinstance(rows["country"].dtype, pd.CategoricalDtype):
+        names = pd.Categorical.from_codes(
+            rows["country"].cat.codes.to_numpy()[unmatched], rows["country"].cat.categories
+        )
+    elif "country" in rows.columns:
+        names = pd.Categorical(rows["country"].iloc[unmatched].astype(str))
+    else:
+        names = pd.Categorical([""] * len(unmatched))
     report = pd.DataFrame({
-        "source": source,
-        "file": str(path),
-        "code": unmatched["_code"].astype(str),
-        "name": unmatched["_name"].astype(str),
-        "year": unmatched["year"].astype("int64"),
-        "reason": unmatched["_reason"].astype(str),
+        "source": pd.Categorical([source] * len(unmatched)),
+        "file": pd.Categorical([str(path)] * len(unmatched)),
+        "code": pd.Categorical.from_codes(key_code[group[unmatched]], categories),
+        "name": names,
+        "year": year[unmatched].astype(np.int64),
+        "reason": pd.Categorical.from_codes(
+            np.concatenate([key_reason[group[miss]], dup_reason]), categories),
     })
-    landed = kept.drop(columns=["_primary", "_reason", "_code", "_name", "_n"])
-    return SourceResult(source, str(path), len(frame) + blank_lines,
-                        landed.reset_index(drop=True), report, empty)
+    landed = rows.iloc[kept].reset_index(drop=True)
+    landed.insert(len(landed.columns), "country_id",
+                  pd.array(np.asarray(named, dtype=object)[code[kept]], dtype="str"))
+    return SourceResult(source, str(path), len(frame) + blank_lines, landed, report, empty)
+
+
+def _code_label(key: tuple[object, ...]) -> str:
+    """A row's code as reported: the first of its key columns that is not blank."""
+    for value in key:
+        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+            continue
+        label = str(value)
+        if label not in ("", "<NA>", "nan"):
+            return label
+    return ""
 
 
 def _count_codes(frame: pd.DataFrame, columns: list[str]) -> dict[str, int]:
@@ -303,10 +358,12 @@ def aggregate_unmatched(rows: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series([], dtype="int64" if c == "count" else str)
                              for c in UNMATCHED_COLUMNS})
     grouped = rows.groupby(["source", "file", "code", "name", "reason"], sort=True,
-                           dropna=False)["year"]
+                           dropna=False, observed=True)["year"]
     out = grouped.agg(["min", "max", "size"]).reset_index()
     out["years"] = [f"{a}" if a == b else f"{a}-{b}" for a, b in zip(out["min"], out["max"],
                                                                      strict=True)]
     out = out.rename(columns={"size": "count"})
     out["count"] = out["count"].astype("int64")
+    for col in ("source", "file", "code", "name", "reason"):
+        out[col] = out[col].astype(str)
     return out[UNMATCHED_COLUMNS].reset_index(drop=True)
