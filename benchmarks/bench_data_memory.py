@@ -6,7 +6,8 @@ loader accepts, repeated with the country's name numbered (``Chile 2``) until th
 reached, so that the file has no exact duplicate rows but many second rows per country-year (what
 a big merged PTS file has). Scores and NA_Status codes are drawn at random (seeded). Then it runs
 ``spirallab data check --file pts=FILE --json`` and ``spirallab code --data FOLDER`` (the folder
-holding only that file) as child processes and reads each one's peak resident set size (``ru_maxrss``) from the kernel.
+holding only that file) as child processes and reads each one's peak resident set size
+(``ru_maxrss``) from the kernel.
 
 The last line is ``peak_memory_ratio: R``: the larger of the two peaks divided by the file size.
 
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
