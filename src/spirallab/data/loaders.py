@@ -67,12 +67,15 @@ def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
     if len(parts) == 1:
         return parts[0]
     out: dict[str, object] = {}
-    for col in parts[0].columns:
-        pieces = [p[col] for p in parts]
+    for col in list(parts[0].columns):
+        # Each chunk's column is released as soon as it is joined: memory holds the loaded
+        # table about once, not twice.
+        pieces = [p.pop(col) for p in parts]
         if isinstance(pieces[0].dtype, pd.CategoricalDtype):
             out[col] = pd.Series(union_categoricals(pieces), name=col)
         else:
             out[col] = pd.concat(pieces, ignore_index=True)
+        del pieces
     return pd.DataFrame(out)
 
 
@@ -84,8 +87,14 @@ def _no_duplicates(
     ]
     if frame.empty or not subset:
         return
-    # One 64-bit hash per record (8 bytes a row) instead of comparing every column pairwise.
-    hashes = pd.util.hash_pandas_object(frame[subset], index=False).to_numpy()
+    # One 64-bit hash per record, combined column by column (8 bytes a row, no copy of the
+    # table); equal records have equal hashes, and a collision is about 1 in 10^19 per pair.
+    hashes = np.zeros(len(frame), dtype=np.uint64)
+    for col in subset:
+        column = pd.util.hash_pandas_object(frame[col], index=False).to_numpy(np.uint64)
+        hashes *= np.uint64(1_000_003)
+        hashes ^= column
+        del column
     repeat = pd.Series(hashes).duplicated(keep="first").to_numpy()
     if not repeat.any():
         return
@@ -107,7 +116,7 @@ def _no_duplicates(
 
 def _cat(values: pd.Series) -> pd.Categorical:
     """Repeated text (names, codes) stored once per distinct value."""
-    return pd.Categorical(values.astype("str"))
+    return pd.Categorical(values.astype(object))
 
 
 def load_pts(path: Path) -> pd.DataFrame:

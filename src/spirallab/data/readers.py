@@ -177,12 +177,14 @@ class CsvChunks:
 
     def _table(self, names: list[str], columns: list[list[str]], numbers: list[int]) -> RawTable:
         self._yielded = True
+        # Plain Python strings (object dtype), not Arrow strings: Arrow's memory pool keeps
+        # freed chunks, which made memory grow with the file.
         frame = pd.DataFrame(
-            {n: pd.array(c, dtype="str") for n, c in zip(names, columns, strict=True)}
+            {n: pd.Series(c, dtype=object) for n, c in zip(names, columns, strict=True)}
         )
         for col in self.optional:
             if col not in frame.columns:
-                frame[col] = pd.array([""] * len(numbers), dtype="str")
+                frame[col] = pd.Series([""] * len(numbers), dtype=object)
         frame["line"] = np.asarray(numbers, dtype="int64")
         frame.index = pd.RangeIndex(len(frame))
         return RawTable(self.path, frame, self.newline, self.encoding, self.blank_lines)
