@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from spirallab.data import loaders
@@ -76,15 +77,19 @@ def _assign(
     blank_lines = int(frame.attrs.get("blank_lines", 0))
     if blank_lines:
         empty["wholly empty line"] = blank_lines
-    rows = frame[has_value].reset_index(drop=True)
-    n = len(rows)
+    # The rows with values, as positions into the frame (no copy of it).
+    sel = np.flatnonzero(has_value)
+    rows = frame
+    n = len(sel)
 
     # One resolution per distinct key; per key only small integers are kept (a real file has
     # about one key per row): the country, whether the code is primary, the reason, the code.
-    keys = rows[[*key_cols, "year"]]
-    group = (keys.groupby(list(keys.columns), sort=False, dropna=False, observed=True).ngroup()
-             .to_numpy(np.int32) if n else np.zeros(0, dtype=np.int32))
-    firsts = np.unique(group, return_index=True)[1] if n else np.zeros(0, dtype=np.int64)
+    keys = frame[[*key_cols, "year"]]
+    if n:
+        group, firsts = group_ids([keys[c].iloc[sel] for c in keys.columns])
+        firsts = sel[firsts]
+    else:
+        group, firsts = np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.intp)
     id_of: dict[str | None, int] = {None: -1}
     labels: dict[str, int] = {}
     key_id = np.empty(len(firsts), dtype=np.int32)
@@ -113,9 +118,9 @@ def _assign(
     # Second rows of a country-year: sort by country, year, more values first, primary code
     # first, then file order; every row after the first of its country-year is dropped.
     ok = np.flatnonzero(code >= 0)
-    n_values = rows[values].notna().sum(axis=1).to_numpy(np.int8)
-    year = rows["year"].to_numpy(np.int16)
-    line = rows["line"].to_numpy(np.int32)
+    n_values = frame[values].notna().sum(axis=1).to_numpy(np.int8)[sel]
+    year = frame["year"].to_numpy(np.int16)[sel]
+    line = frame["line"].to_numpy(np.int32)[sel]
     order = ok[np.lexsort((line[ok], ~primary[ok], -n_values[ok], year[ok], code[ok]))]
     del ok, n_values, primary
     same = np.zeros(len(order), dtype=bool)
@@ -143,10 +148,10 @@ def _assign(
     categories = pd.Index(text, dtype=object)
     if "country" in rows.columns and isinstance(rows["country"].dtype, pd.CategoricalDtype):
         names = pd.Categorical.from_codes(
-            rows["country"].cat.codes.to_numpy()[unmatched], rows["country"].cat.categories
+            rows["country"].cat.codes.to_numpy()[sel[unmatched]], rows["country"].cat.categories
         )
     elif "country" in rows.columns:
-        names = pd.Categorical(rows["country"].iloc[unmatched].astype(str))
+        names = pd.Categorical(rows["country"].iloc[sel[unmatched]].astype(str))
     else:
         names = pd.Categorical([""] * len(unmatched))
     report = pd.DataFrame({
@@ -158,7 +163,7 @@ def _assign(
         "reason": pd.Categorical.from_codes(
             np.concatenate([key_reason[group[miss]], dup_reason]), categories),
     })
-    landed = rows.iloc[kept].reset_index(drop=True)
+    landed = frame.iloc[sel[kept]].reset_index(drop=True)
     landed.insert(len(landed.columns), "country_id",
                   pd.array(np.asarray(named, dtype=object)[code[kept]], dtype="str"))
     return SourceResult(source, str(path), len(frame) + blank_lines, landed, report, empty)
@@ -352,18 +357,40 @@ def harmonise_all(src: DataSources) -> dict[str, SourceResult]:
     return out
 
 
+def group_ids(columns: list[pd.Series]) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.intp]]:
+    """The group number of every row over several key columns, and each group's first row.
+
+    Missing values form a group of their own. Built from each column's integer codes combined
+    into one 64-bit key, then sorted once: a few integer arrays, not a hash table of tuples.
+    """
+    n = len(columns[0]) if columns else 0
+    acc = np.zeros(n, dtype=np.int64)
+    width = 1
+    for col in columns:
+        codes, uniques = pd.factorize(col, use_na_sentinel=False)
+        k = max(1, len(uniques))
+        if width * k >= 2**62:  # renumber before the combined key could overflow
+            acc = np.unique(acc, return_inverse=True)[1].astype(np.int64)
+            width = int(acc.max()) + 1 if n else 1
+        acc *= k
+        acc += codes
+        width *= k
+        del codes
+    _, firsts, ids = np.unique(acc, return_index=True, return_inverse=True)
+    return ids.astype(np.int32), firsts
+
+
 def aggregate_unmatched(rows: pd.DataFrame) -> pd.DataFrame:
     """Collapse per-row unmatched records into source/file/code/name/years/count/reason."""
     if rows.empty:
         return pd.DataFrame({c: pd.Series([], dtype="int64" if c == "count" else str)
                              for c in UNMATCHED_COLUMNS})
-    grouped = rows.groupby(["source", "file", "code", "name", "reason"], sort=True,
-                           dropna=False, observed=True)["year"]
-    out = grouped.agg(["min", "max", "size"]).reset_index()
-    out["years"] = [f"{a}" if a == b else f"{a}-{b}" for a, b in zip(out["min"], out["max"],
+    keys = ["source", "file", "code", "name", "reason"]
+    ids, firsts = group_ids([rows[c] for c in keys])
+    years = pd.Series(rows["year"].to_numpy(np.int64)).groupby(ids).agg(["min", "max", "size"])
+    out = pd.DataFrame({c: rows[c].iloc[firsts].astype(str).to_numpy() for c in keys})
+    out["years"] = [f"{a}" if a == b else f"{a}-{b}" for a, b in zip(years["min"], years["max"],
                                                                      strict=True)]
-    out = out.rename(columns={"size": "count"})
-    out["count"] = out["count"].astype("int64")
-    for col in ("source", "file", "code", "name", "reason"):
-        out[col] = out[col].astype(str)
+    out["count"] = years["size"].to_numpy(np.int64)
+    out = out.sort_values(keys, kind="stable")
     return out[UNMATCHED_COLUMNS].reset_index(drop=True)

@@ -95,9 +95,12 @@ def _no_duplicates(
         hashes *= np.uint64(1_000_003)
         hashes ^= column
         del column
-    repeat = pd.Series(hashes).duplicated(keep="first").to_numpy()
-    if not repeat.any():
+    # Sorting finds whether any hash repeats without a hash table; only then are lines sought.
+    ordered = np.sort(hashes)
+    if not (ordered[1:] == ordered[:-1]).any():
         return
+    del ordered
+    repeat = pd.Series(hashes).duplicated(keep="first").to_numpy()
     second = int(np.flatnonzero(repeat)[0])
     first = int(np.flatnonzero(hashes == hashes[second])[0])
     lines = frame["line"].to_numpy()

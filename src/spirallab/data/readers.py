@@ -56,7 +56,7 @@ def _decode(path: Path, data: bytes, allow_latin1: bool) -> tuple[str, str]:
 
 # Records are converted this many at a time, so that memory holds typed values, never the
 # whole file as Python strings (a 200 MB file is about 3 million records).
-CHUNK_RECORDS = 50_000
+CHUNK_RECORDS = 20_000
 
 
 class CsvChunks:
