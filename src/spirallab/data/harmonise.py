@@ -114,36 +114,41 @@ def _assign(
     rank = np.array([*(position[str(c)] for c in list(id_of)[1:]), -1], dtype=np.int32)
     code = rank[key_id[group]] if n else np.zeros(0, dtype=np.int32)
     primary = key_primary[group] if n else np.zeros(0, bool)
+    del key_id, key_primary
 
     # Second rows of a country-year: sort by country, year, more values first, primary code
     # first, then file order; every row after the first of its country-year is dropped.
-    ok = np.flatnonzero(code >= 0)
+    ok = np.flatnonzero(code >= 0).astype(np.int32)
     n_values = frame[values].notna().sum(axis=1).to_numpy(np.int8)[sel]
     year = frame["year"].to_numpy(np.int16)[sel]
     line = frame["line"].to_numpy(np.int32)[sel]
     order = ok[np.lexsort((line[ok], ~primary[ok], -n_values[ok], year[ok], code[ok]))]
-    del ok, n_values, primary
+    del ok, n_values, primary, line
     same = np.zeros(len(order), dtype=bool)
-    same[1:] = (code[order][1:] == code[order][:-1]) & (year[order][1:] == year[order][:-1])
+    if len(order):
+        in_order = code[order]
+        same[1:] = in_order[1:] == in_order[:-1]
+        in_order = year[order]
+        same[1:] &= in_order[1:] == in_order[:-1]
+        del in_order
     kept = order[~same]
     dropped = order[same]
-    run_start = np.maximum.accumulate(np.where(~same, np.arange(len(order)), 0))
+    run_start = np.maximum.accumulate(np.where(~same, np.arange(len(order), dtype=np.int32), 0))
     kept_of_dropped = order[run_start[same]] if len(order) else order
     del run_start, order, same
 
     # The unmatched report, one row per row, as categories (no string per row).
     miss = np.flatnonzero(code < 0)
     text = list(labels)
-    dup_label: dict[tuple[int, int], int] = {}
-    dup_reason = np.empty(len(dropped), dtype=np.int32)
-    pairs = zip(code[dropped].tolist(), key_code[group[kept_of_dropped]].tolist(), strict=True)
-    for r, (cid, kc) in enumerate(pairs):
-        label = dup_label.get((cid, kc))
-        if label is None:
-            label = dup_label[(cid, kc)] = len(text)
-            text.append(f"second row for {named[cid]} in this source; kept the row with code "
-                        f"{text[kc]}")
-        dup_reason[r] = label
+    # One reason per distinct (country, code kept), numbered after the labels.
+    pair = code[dropped].astype(np.int64) * (len(text) + 1) + key_code[group[kept_of_dropped]]
+    pair_id, pair_first = _renumber(pair)
+    for cid, kc in zip(code[dropped[pair_first]].tolist(),
+                       key_code[group[kept_of_dropped[pair_first]]].tolist(), strict=True):
+        text.append(f"second row for {named[cid]} in this source; kept the row with code "
+                    f"{text[kc]}")
+    dup_reason = pair_id + np.int32(len(labels))
+    del pair, pair_id, pair_first
     unmatched = np.concatenate([miss, dropped])
     categories = pd.Index(text, dtype=object)
     if "country" in rows.columns and isinstance(rows["country"].dtype, pd.CategoricalDtype):
