@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -96,9 +97,16 @@ def run_chunk(
 
     records = _records(setup, n_replicates, observables) if out is None else out
     frame = _simulate(
-        setup, tile_draws, n_replicates, setup.params, observables, records, events,
-        first_block * BLOCK, progress,
-    )  # fmt: skip
+        setup,
+        tile_draws,
+        n_replicates,
+        setup.params,
+        observables,
+        records,
+        events,
+        first_block * BLOCK,
+        progress,
+    )
     return ChunkOutput(first_block * BLOCK, records, frame)
 
 
@@ -134,7 +142,7 @@ def run_points(
 
     def tile_draws(i: int) -> npt.NDArray[np.float32]:
         lo, hi = i * BLOCK, min((i + 1) * BLOCK, n_cols)
-        tile = np.zeros(draws.shape[:-1] + (BLOCK,), dtype=np.float32)
+        tile = np.zeros((*draws.shape[:-1], BLOCK), dtype=np.float32)
         tile[..., : hi - lo] = draws[..., lo:hi]
         return tile
 
@@ -143,7 +151,9 @@ def run_points(
     return records
 
 
-def _records(setup: Setup, n_replicates: int, observables: tuple[str, ...]) -> npt.NDArray[np.float32]:
+def _records(
+    setup: Setup, n_replicates: int, observables: tuple[str, ...]
+) -> npt.NDArray[np.float32]:
     shape = (len(setup.years), len(observables), setup.n_countries, n_replicates)
     return np.empty(shape, dtype=np.float32)
 
@@ -222,7 +232,7 @@ def _simulate(
     init = _initial_tile(setup, params, parameters)
     kind, strength, phases = _lever_tracks(setup)
     obs_rows = np.array([getattr(ROW, name) for name in observables], dtype=np.int64)
-    codes = np.zeros((n_steps if events else 1, c, BLOCK), dtype=np.uint32)
+    codes = np.zeros((n_steps if events else 1) * c * BLOCK, dtype=np.uint32)
     on = kernel.switch_flags(setup.switches)
     covariates = (
         setup.starts.astype(np.int64),
@@ -242,7 +252,9 @@ def _simulate(
         strength,
         phases,
     )
-    found: list[tuple[npt.NDArray[np.intp], ...]] = []
+    tile = np.zeros(c * kernel.ROW_SIZE, dtype=np.float32)
+    total = np.zeros(BLOCK, dtype=np.float32)
+    found: list[tuple[npt.NDArray[Any], ...]] = []
     n_tiles = -(-n_cols // BLOCK)
     reported = 0
     for i in range(n_tiles):
@@ -250,7 +262,7 @@ def _simulate(
         n_valid = min(BLOCK, n_cols - lo)
         kernel.run_tile(
             tile_draws(i),
-            np.ascontiguousarray(params[:, lo : lo + BLOCK]),
+            np.ascontiguousarray(params[:, lo : lo + BLOCK]).reshape(-1),
             on,
             np.ascontiguousarray(init[:, :, lo : lo + BLOCK]),
             *covariates,
@@ -259,9 +271,11 @@ def _simulate(
             lo,
             n_valid,
             codes,
+            tile,
+            total,
         )
         if events:
-            found.append(_event_rows(codes, n_valid, lo))
+            found.append(_event_rows(codes.reshape(n_steps, c, BLOCK), n_valid, lo))
         if progress is not None:
             years_done = (n_years - 1) * (i + 1) // n_tiles
             if years_done > reported:
@@ -277,7 +291,7 @@ _EVENT_MASK = np.uint32((1 << len(EVENT_BITS)) - 1)
 
 def _event_rows(
     codes: npt.NDArray[np.uint32], n_valid: int, col0: int
-) -> tuple[npt.NDArray[np.intp], ...]:
+) -> tuple[npt.NDArray[Any], ...]:
     """(step, country, column, code) of every step and country-replicate with an event."""
     valid = codes[:, :, :n_valid]
     t, c, r = np.nonzero(valid & _EVENT_MASK)
@@ -285,7 +299,7 @@ def _event_rows(
 
 
 def _events_frame(
-    setup: Setup, found: list[tuple[npt.NDArray[np.intp], ...]], replicate_offset: int
+    setup: Setup, found: list[tuple[npt.NDArray[Any], ...]], replicate_offset: int
 ) -> pd.DataFrame:
     """The tidy events frame, rows as the mechanisms raised them, sorted as it always was."""
     if not found or not sum(len(f[0]) for f in found):
@@ -312,9 +326,7 @@ def _events_frame(
         cols.setdefault("to", []).append(
             after[hit] if phased else np.full(len(hit), -1, dtype=np.int64)
         )
-    step, bit_, country, col, event, from_, detail_ = (
-        np.concatenate(cols[k]) for k in "tbcrefd"
-    )
+    step, bit_, country, col, event, from_, detail_ = (np.concatenate(cols[k]) for k in "tbcrefd")
     to = np.concatenate(cols["to"])
     year = setup.years[step // setup.steps_per_year + 1].astype(np.int64)
     replicate = col.astype(np.int64) + replicate_offset
@@ -334,6 +346,7 @@ def _events_frame(
     for name in ("from_phase", "to_phase"):
         df[name] = df[name].mask(df[name] < 0)
     return df
+
 
 def _run_chunk_args(args: tuple[Setup, int, int, int, bool, tuple[str, ...]]) -> ChunkOutput:
     setup, seed, first_block, n, events, observables = args
@@ -397,9 +410,15 @@ def run(
     if workers <= 1 or len(plan) == 1:
         return [
             run_chunk(
-                setup, seed, b0, n, progress=tick, events=events, observables=observables,
+                setup,
+                seed,
+                b0,
+                n,
+                progress=tick,
+                events=events,
+                observables=observables,
                 out=part(b0, n),
-            )  # fmt: skip
+            )
             for b0, n in plan
         ]
     outs: list[ChunkOutput] = []
