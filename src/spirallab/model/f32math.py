@@ -27,19 +27,40 @@ class CompiledEngineError(SpiralLabError):
     exit_code = 1
 
 
+def _unavailable(reason: str) -> Any:
+    """A stand-in for Numba's decorators: what it decorates raises when called, never runs slowly."""
+
+    def decorator(*args: Any, **kwargs: Any) -> Any:
+        def refuse(*a: Any, **k: Any) -> Any:
+            raise CompiledEngineError(
+                "the compiled engine needs numba (pinned in pyproject.toml), which failed to "
+                f"load: {reason}"
+            )
+
+        if len(args) == 1 and callable(args[0]) and not kwargs:
+            return refuse
+        return lambda fn: refuse
+
+    return decorator
+
+
 try:
     import numba
     from llvmlite import ir
-    from numba import vectorize
     from numba.core import types
-    from numba.extending import intrinsic
-except Exception as exc:  # pragma: no cover - depends on the installation
-    raise CompiledEngineError(
-        f"the compiled engine needs numba (pinned in pyproject.toml), which failed to load: {exc}"
-    ) from exc
+    from numba.extending import intrinsic as _intrinsic
 
-# Typed loosely: Numba's stubs do not describe compiled calls (intrinsics, njit options).
-njit: Any = numba.njit
+    # Typed loosely: Numba's stubs do not describe compiled calls (intrinsics, njit options).
+    njit: Any = numba.njit
+    vectorize: Any = numba.vectorize
+    intrinsic: Any = _intrinsic
+    NUMBA_VERSION: str = numba.__version__
+except Exception as exc:  # pragma: no cover - exercised in a subprocess by the tests
+    # Import still succeeds so that the command line can report this as one line when a run
+    # starts; every compiled function raises CompiledEngineError instead of running.
+    njit = vectorize = intrinsic = _unavailable(str(exc))
+    NUMBA_VERSION = "unavailable"
+
 F32 = np.float32
 I32 = np.int32
 
@@ -219,5 +240,3 @@ def pow_array(x: npt.ArrayLike, y: npt.ArrayLike) -> npt.NDArray[np.float32]:
     )
     return out
 
-
-NUMBA_VERSION: str = numba.__version__
