@@ -28,7 +28,7 @@ class CompiledEngineError(SpiralLabError):
 
 
 def _unavailable(reason: str) -> Any:
-    """A stand-in for Numba's decorators: what it decorates raises when called, never runs slowly."""
+    """Stands in for Numba's decorators: what they decorate raises when called."""
 
     def decorator(*args: Any, **kwargs: Any) -> Any:
         def refuse(*a: Any, **k: Any) -> Any:
