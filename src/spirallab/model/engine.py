@@ -305,46 +305,37 @@ def _events_frame(
     if not found or not sum(len(f[0]) for f in found):
         return empty_events(setup.country_ids)
     t, c, r, v = (np.concatenate([f[k] for f in found]) for k in range(4))
-    event_code = {name: i for i, name in enumerate(EVENT_NAMES)}
-    cols: dict[str, list[npt.NDArray[np.int64]]] = {k: [] for k in "tbcrefd"}
-    before = ((v >> np.uint32(PHASE_SHIFT)) & np.uint32(15)).astype(np.int64)
-    after = ((v >> np.uint32(PHASE_SHIFT + 4)) & np.uint32(15)).astype(np.int64)
-    for bit, (name, detail) in enumerate(EVENT_BITS):
-        if bit == BIT.crackdown and not setup.switches.decapitation:
-            detail = "non-decapitating"
-        hit = np.nonzero((v >> np.uint32(bit)) & np.uint32(1))[0]
-        if not len(hit):
-            continue
-        phased = name in ("transition", "backslide")
-        cols["t"].append(t[hit])
-        cols["b"].append(np.full(len(hit), bit, dtype=np.int64))
-        cols["c"].append(c[hit])
-        cols["r"].append(r[hit])
-        cols["e"].append(np.full(len(hit), event_code[name], dtype=np.int64))
-        cols["f"].append(before[hit] if phased else np.full(len(hit), -1, dtype=np.int64))
-        cols["d"].append(np.full(len(hit), DETAILS.index(detail), dtype=np.int64))
-        cols.setdefault("to", []).append(
-            after[hit] if phased else np.full(len(hit), -1, dtype=np.int64)
-        )
-    step, bit_, country, col, event, from_, detail_ = (np.concatenate(cols[k]) for k in "tbcrefd")
-    to = np.concatenate(cols["to"])
+    # One row per set bit, in bit order within a step and country-replicate.
+    n_bits = len(EVENT_BITS)
+    which, bit = np.nonzero((v[:, None] >> np.arange(n_bits, dtype=np.uint32)) & np.uint32(1))
+    details = [d for _, d in EVENT_BITS]
+    if not setup.switches.decapitation:
+        details[BIT.crackdown] = "non-decapitating"
+    event_of_bit = np.array([list(EVENT_NAMES).index(n) for n, _ in EVENT_BITS], dtype=np.int64)
+    detail_of_bit = np.array([DETAILS.index(d) for d in details], dtype=np.int64)
+    phased = (bit == BIT.transition) | (bit == BIT.backslide)
+    shifted = v[which]
+    before = ((shifted >> np.uint32(PHASE_SHIFT)) & np.uint32(15)).astype(np.int8)
+    after = ((shifted >> np.uint32(PHASE_SHIFT + 4)) & np.uint32(15)).astype(np.int8)
+    step, country, col = t[which], c[which], r[which]
+    event, detail_ = event_of_bit[bit], detail_of_bit[bit]
+    from_ = np.where(phased, before, np.int8(-1))
+    to = np.where(phased, after, np.int8(-1))
     year = setup.years[step // setup.steps_per_year + 1].astype(np.int64)
     replicate = col.astype(np.int64) + replicate_offset
     # Ties (same replicate, year, country and event) keep the order the mechanisms raised them.
-    order = np.lexsort((bit_, step, event, country, year, replicate))
+    order = np.lexsort((bit, step, event, country, year, replicate))
     df = pd.DataFrame(
         {
             "replicate": replicate[order],
             "country": pd.Categorical.from_codes(country[order], categories=setup.country_ids),
             "year": year[order],
             "event": pd.Categorical.from_codes(event[order], categories=list(EVENT_NAMES)),
-            "from_phase": pd.array(from_[order].astype(np.int8), dtype="Int8"),
-            "to_phase": pd.array(to[order].astype(np.int8), dtype="Int8"),
+            "from_phase": pd.arrays.IntegerArray(from_[order], from_[order] < 0),
+            "to_phase": pd.arrays.IntegerArray(to[order], to[order] < 0),
             "detail": pd.Categorical.from_codes(detail_[order], categories=list(DETAILS)),
         }
     )
-    for name in ("from_phase", "to_phase"):
-        df[name] = df[name].mask(df[name] < 0)
     return df
 
 
