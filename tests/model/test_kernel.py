@@ -163,3 +163,20 @@ def test_a_missing_compiler_is_a_clear_error() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("CompiledEngineError the compiled engine needs numba")
+
+
+def test_kernel_draws_numpys_pcg64_stream_bit_for_bit() -> None:
+    """The kernel's own PCG64 gives exactly the float32 uniforms NumPy gives for a block."""
+    from spirallab.model import pcg64
+    from spirallab.model.engine import block_draws
+    from spirallab.model.f32math import njit
+
+    @njit
+    def draw(rng: np.ndarray, n: int) -> np.ndarray:
+        out = np.empty(n, np.float32)
+        pcg64.fill_uniform(rng, out, 0, n)
+        return out
+
+    for seed, block in [(0, 0), (3, 1), (2**40 + 3, 17)]:
+        expected = block_draws(seed, block, 3, 5).reshape(-1)
+        assert np.array_equal(draw(pcg64.initial_state(seed, block), expected.size), expected)

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from spirallab.model import kernel
+from spirallab.model import kernel, pcg64
 from spirallab.model.events import BIT, DETAILS, EVENT_BITS, EVENT_NAMES, PHASE_SHIFT, empty_events
 from spirallab.model.params import PARAMETERS
 from spirallab.model.setup import LEVER_KINDS, Setup, initial_state
@@ -58,6 +58,11 @@ OBSERVABLES: tuple[str, ...] = (
 )
 
 Progress = Callable[[int, int], None]  # (units done, units in all)
+# What the kernel draws from for one block: an array of draws, or an empty one and the state of
+# the block's PCG64 generator, which the kernel then advances itself (same numbers).
+TileDraws = tuple[npt.NDArray[np.float32], npt.NDArray[np.uint64]]
+_KERNEL_DRAWS = np.empty((0, N_DRAWS, 0, BLOCK), dtype=np.float32)
+_NO_RNG = np.zeros(4, dtype=np.uint64)
 Tick = Callable[[int], None]
 
 
@@ -90,10 +95,8 @@ def run_chunk(
     what is recorded; neither changes the trajectories. ``out``, if given, is where the records
     go, shaped (n_years, n_obs, C, n_replicates) (a view into a larger array is fine).
     """
-    n_steps = (len(setup.years) - 1) * setup.steps_per_year
-
-    def tile_draws(i: int) -> npt.NDArray[np.float32]:
-        return block_draws(seed, first_block + i, n_steps, setup.n_countries)
+    def tile_draws(i: int) -> TileDraws:
+        return _KERNEL_DRAWS, pcg64.initial_state(seed, first_block + i)
 
     records = _records(setup, n_replicates, observables) if out is None else out
     frame = _simulate(
@@ -140,11 +143,11 @@ def run_points(
         columns[name] = np.repeat(np.asarray(values, dtype=np.float32), replicates)[None, :]
     n_cols = draws.shape[-1]
 
-    def tile_draws(i: int) -> npt.NDArray[np.float32]:
+    def tile_draws(i: int) -> TileDraws:
         lo, hi = i * BLOCK, min((i + 1) * BLOCK, n_cols)
         tile = np.zeros((*draws.shape[:-1], BLOCK), dtype=np.float32)
         tile[..., : hi - lo] = draws[..., lo:hi]
-        return tile
+        return tile, _NO_RNG
 
     records = _records(setup, n_cols, observables)
     _simulate(setup, tile_draws, n_cols, columns, observables, records, False, 0, None)
@@ -215,7 +218,7 @@ def _lever_tracks(
 
 def _simulate(
     setup: Setup,
-    tile_draws: Callable[[int], npt.NDArray[np.float32]],
+    tile_draws: Callable[[int], TileDraws],
     n_cols: int,
     parameters: Mapping[str, float | npt.NDArray[np.float32]],
     observables: tuple[str, ...],
@@ -261,7 +264,7 @@ def _simulate(
         lo = i * BLOCK
         n_valid = min(BLOCK, n_cols - lo)
         kernel.run_tile(
-            tile_draws(i),
+            *tile_draws(i),
             np.ascontiguousarray(params[:, lo : lo + BLOCK]).reshape(-1),
             on,
             np.ascontiguousarray(init[:, :, lo : lo + BLOCK]),
@@ -307,7 +310,9 @@ def _events_frame(
     t, c, r, v = (np.concatenate([f[k] for f in found]) for k in range(4))
     # One row per set bit, in bit order within a step and country-replicate.
     n_bits = len(EVENT_BITS)
-    which, bit = np.nonzero((v[:, None] >> np.arange(n_bits, dtype=np.uint32)) & np.uint32(1))
+    bits = np.unpackbits(v.astype("<u4").view(np.uint8).reshape(-1, 4), axis=1, bitorder="little")
+    which, bit = np.nonzero(bits[:, :n_bits])
+    del bits
     details = [d for _, d in EVENT_BITS]
     if not setup.switches.decapitation:
         details[BIT.crackdown] = "non-decapitating"

@@ -59,6 +59,7 @@ except Exception as exc:  # pragma: no cover - exercised in a subprocess by the 
     # Import still succeeds so that the command line can report this as one line when a run
     # starts; every compiled function raises CompiledEngineError instead of running.
     njit = vectorize = intrinsic = _unavailable(str(exc))
+    ir = types = None  # type: ignore[assignment]
     NUMBA_VERSION = "unavailable"
 
 F32 = np.float32

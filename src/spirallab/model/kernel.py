@@ -8,8 +8,10 @@ the order documented in docs/model.md (ODD, scheduling), and writes the requeste
 into the caller's records at the end of each year and, when asked, one event code per step and
 country-replicate (bits in :data:`spirallab.model.events.EVENT_BITS`).
 
-Random numbers come in from the caller (:func:`spirallab.model.engine.block_draws`, one NumPy
-PCG64 stream per block of :data:`LANES` replicates), so a seed gives the same numbers as ever.
+Random numbers: each block of :data:`LANES` replicates has its own NumPy PCG64 stream
+(:func:`spirallab.model.engine.block_draws`); the kernel draws from it itself, bit for bit as
+NumPy would (:mod:`spirallab.model.pcg64`), or takes the draws as an array (sweeps' side-by-side
+points, whose columns mix streams), so a seed gives the same numbers as ever.
 The network's attention is shared among countries: each step first computes every country's
 demand, adds them in country order, then moves every country (two passes over the tile).
 
@@ -30,6 +32,7 @@ from spirallab.model import government, network, partners, society
 from spirallab.model.context import Switches
 from spirallab.model.events import BIT, PHASE_SHIFT
 from spirallab.model.f32math import at, njit, put
+from spirallab.model.pcg64 import fill_uniform
 from spirallab.model.rules import ACCEPTANCE, LANES, ONE, ZERO, P, as_f32
 from spirallab.model.state import TILE_ROWS
 
@@ -59,7 +62,8 @@ def _bit(flag: Any, k: int) -> Any:
 
 @njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def run_tile(
-    draws: npt.NDArray[np.float32],  # (steps, 6, C, LANES)
+    draws: npt.NDArray[np.float32],  # (steps, 6, C, LANES), or empty: draw from ``rng``
+    rng: npt.NDArray[np.uint64],  # the block's PCG64 state (pcg64.initial_state), advanced here
     params: npt.NDArray[np.float32],  # (n_params * LANES,): row k holds parameter k per lane
     on: Any,
     init: npt.NDArray[np.float32],  # (state rows, C, LANES)
@@ -91,6 +95,7 @@ def run_tile(
     n_c = starts.shape[0]
     n_years = years.shape[0]
     n_tracks = lever_kind.shape[0]
+    own_draws = draws.shape[0] == 0
     code_step = n_c * LANES if codes.shape[0] > n_c * LANES else 0
     tile[:] = ZERO
     for c in range(n_c):
@@ -108,15 +113,21 @@ def run_tile(
             if n_tracks > 0:
                 _levers_in_force(tile, lever_kind, lever_strength, lever_phase, yi)
 
+            if own_draws:  # NumPy's order: draw, country, lane
+                for d in range(6):
+                    for c in range(n_c):
+                        fill_uniform(rng, tile, c * ROW_SIZE + OFS.u_phase + d * LANES, LANES)
+
             # Pass 1: information and agenda, then each country's demand for attention.
             for c in range(n_c):
                 started = starts[c] < year
                 dt = step if started else ZERO
                 b = c * ROW_SIZE
                 e = c0 + c * LANES
-                for d in range(6):
-                    for j in range(LANES):
-                        tile[b + OFS.u_phase + d * LANES + j] = draws[t, d, c, j]
+                if not own_draws:
+                    for d in range(6):
+                        for j in range(LANES):
+                            tile[b + OFS.u_phase + d * LANES + j] = draws[t, d, c, j]
                 for j in range(LANES):
                     _gather_lane(tile, b, j, codes, e, started, dt, dens, params, on)
             for j in range(LANES):
