@@ -350,7 +350,10 @@ def _run_chunk_args(args: tuple[Setup, int, int, int, bool, tuple[str, ...]]) ->
 
 
 def default_chunk(setup: Setup) -> int:
-    """Replicates per chunk: whole blocks, keeping one chunk's draws and records near 512 MB."""
+    """Replicates per chunk: whole blocks, keeping what one chunk holds near 512 MB.
+
+    (A chunk holds its records, or fills a view of the run's; sweeps' points also hold draws.)
+    """
     per_rep = setup.n_countries * len(setup.years) * 4 * (len(OBSERVABLES) + N_DRAWS)
     return int(max(BLOCK, (512 * 2**20 // max(per_rep, 1)) // BLOCK * BLOCK))
 

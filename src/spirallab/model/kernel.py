@@ -15,9 +15,9 @@ points, whose columns mix streams), so a seed gives the same numbers as ever.
 The network's attention is shared among countries: each step first computes every country's
 demand, adds them in country order, then moves every country (two passes over the tile).
 
-Compiled with ``cache=True`` (the first call in a fresh installation compiles, about a minute;
-later processes load the cached machine code) and without fastmath, so float32 operations round
-as written and the results equal the NumPy reference engine's bit for bit.
+Compiled with ``cache=True`` (the first call in a fresh installation compiles, about 45 s on an
+idle core; later processes load the cached machine code) and without fastmath, so float32
+operations round as written and the results equal the NumPy reference engine's bit for bit.
 """
 
 from __future__ import annotations
@@ -34,10 +34,14 @@ from spirallab.model.events import BIT, PHASE_SHIFT
 from spirallab.model.f32math import at, njit, put
 from spirallab.model.pcg64 import fill_uniform
 from spirallab.model.rules import ACCEPTANCE, LANES, ONE, ZERO, P, as_f32
+from spirallab.model.setup import LEVER_KINDS
 from spirallab.model.state import TILE_ROWS
 
 N_ROWS = len(TILE_ROWS)
-N_LEVER_KINDS = 8
+N_LEVER_KINDS = len(LEVER_KINDS)
+# The lever rows of the tile follow LEVER_KINDS, which _levers_in_force relies on.
+if [r for r in TILE_ROWS if r.startswith("lever_")] != [f"lever_{k}" for k in LEVER_KINDS]:
+    raise RuntimeError("state.TILE_ROWS lever rows are out of step with setup.LEVER_KINDS")
 ROW_SIZE = N_ROWS * LANES  # floats per country in the tile
 _U32 = np.uint32
 
