@@ -308,6 +308,7 @@ def _events_frame(
     if not found or not sum(len(f[0]) for f in found):
         return empty_events(setup.country_ids)
     t, c, r, v = (np.concatenate([f[k] for f in found]) for k in range(4))
+    n_steps = (len(setup.years) - 1) * setup.steps_per_year
     # One row per set bit, in bit order within a step and country-replicate.
     n_bits = len(EVENT_BITS)
     bits = np.unpackbits(v.astype("<u4").view(np.uint8).reshape(-1, 4), axis=1, bitorder="little")
@@ -328,8 +329,11 @@ def _events_frame(
     to = np.where(phased, after, np.int8(-1))
     year = setup.years[step // setup.steps_per_year + 1].astype(np.int64)
     replicate = col.astype(np.int64) + replicate_offset
-    # Ties (same replicate, year, country and event) keep the order the mechanisms raised them.
-    order = np.lexsort((bit, step, event, country, year, replicate))
+    # Sorted by replicate, year, country and event; ties keep the order the mechanisms raised
+    # them in (step, then bit); one int64 key, well below 2**63 for any run that fits in memory.
+    key = col.astype(np.int64) * len(setup.years) + step // setup.steps_per_year
+    key = (key * setup.n_countries + country) * len(EVENT_NAMES) + event
+    order = np.argsort((key * n_steps + step) * n_bits + bit, kind="stable")
     df = pd.DataFrame(
         {
             "replicate": replicate[order],
