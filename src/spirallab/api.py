@@ -92,6 +92,10 @@ def simulate(
     )
     _check_int(replicates, "--replicates", 1, MAX_REPLICATES)
     setup = build_setup(scenario, start=start, end=end)
+    # Allocated once and filled by every chunk: no concatenation, no second copy.
+    records = np.empty(
+        (len(setup.years), len(recorded), setup.n_countries, replicates), dtype=np.float32
+    )
     outs = run(
         setup,
         replicates,
@@ -101,9 +105,7 @@ def simulate(
         progress=progress,
         events=events,
         observables=recorded,
-    )
-    records = (
-        outs[0].records if len(outs) == 1 else np.concatenate([o.records for o in outs], axis=3)
+        records=records,
     )
     frames = [o.events for o in outs if len(o.events)]
     log = pd.concat(frames, ignore_index=True) if frames else empty_events(setup.country_ids)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from spirallab.model.f32math import exp_array
 from spirallab.model.state import B, F
 
 
@@ -119,7 +120,6 @@ class Context:
 
 def hazard_to_probability(rate: F, dt: F) -> F:
     """Probability of at least one event in a step of ``dt`` years at a constant yearly rate."""
-    # 1 - exp(-x) rather than expm1: float32 exp is vectorised and several times faster, and
-    # the rounding near zero is far below what a per-step probability needs.
-    out: F = np.float32(1.0) - np.exp(-rate * dt)
+    # The model's own exp (f32math), the one the compiled kernel uses, so both round alike.
+    out: F = np.float32(1.0) - exp_array(-rate * dt)
     return out

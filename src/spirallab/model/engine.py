@@ -1,10 +1,14 @@
-"""The engine: step the mechanisms over blocks of replicates and record what happens.
+"""The engine: run the compiled kernel over blocks of replicates and collect what happens.
 
 Reproducibility: replicates are grouped in fixed blocks of :data:`BLOCK` replicates; block ``b``
 draws all its random numbers for the whole run from its own generator seeded by ``(seed, b)``.
 Work is split between processes or chunks only along block boundaries, and every mechanism acts
 element by element (sums run over countries, never over replicates), so a seed gives
 bit-identical results whatever the number of workers or the chunk size.
+
+The stepping itself is :func:`spirallab.model.kernel.run_tile`, one compiled call per block;
+this module prepares its inputs, allocates the records once and turns the kernel's per-step
+event codes into the events frame.
 """
 
 from __future__ import annotations
@@ -12,16 +16,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from spirallab.model import government, network, partners, society
-from spirallab.model.context import Context, Draws, Levers, ParamSet
-from spirallab.model.events import EventLog
+from spirallab.model import kernel, pcg64
+from spirallab.model.events import BIT, DETAILS, EVENT_BITS, EVENT_NAMES, PHASE_SHIFT, empty_events
+from spirallab.model.params import PARAMETERS
 from spirallab.model.setup import LEVER_KINDS, Setup, initial_state
-from spirallab.model.state import State
+from spirallab.model.state import ROW, STATE_ROWS
 
 BLOCK = 32
 N_DRAWS = 6
@@ -53,6 +58,11 @@ OBSERVABLES: tuple[str, ...] = (
 )
 
 Progress = Callable[[int, int], None]  # (units done, units in all)
+# What the kernel draws from for one block: an array of draws, or an empty one and the state of
+# the block's PCG64 generator, which the kernel then advances itself (same numbers).
+TileDraws = tuple[npt.NDArray[np.float32], npt.NDArray[np.uint64]]
+_KERNEL_DRAWS = np.empty((0, N_DRAWS, 0, BLOCK), dtype=np.float32)
+_NO_RNG = np.zeros(4, dtype=np.uint64)
 Tick = Callable[[int], None]
 
 
@@ -69,39 +79,6 @@ def block_draws(seed: int, block: int, n_steps: int, n_countries: int) -> npt.ND
     return rng.random((n_steps, N_DRAWS, n_countries, BLOCK), dtype=np.float32)
 
 
-def _levers(
-    setup: Setup, yi: int, phase: npt.NDArray[np.int8], zero: npt.NDArray[np.float32]
-) -> Levers:
-    by_kind: dict[str, npt.NDArray[np.float32]] = {}
-    for track in setup.levers:
-        s = track.strength[yi][:, None]
-        if not s.any():
-            continue
-        if track.phases is not None:
-            s = s * np.isin(phase, track.phases)
-        prev = by_kind.get(track.kind)
-        by_kind[track.kind] = s if prev is None else np.minimum(prev + s, np.float32(1.0))
-    return Levers(**{k: by_kind.get(k, zero) for k in LEVER_KINDS}, any_active=bool(by_kind))
-
-
-def step(s: State, ctx: Context, emit: Callable[..., None]) -> State:
-    """One step of the model, in the order documented in docs/model.md (ODD, scheduling)."""
-    stance_before = s.stance
-    s = network.gather_information(s, ctx, emit)
-    s = network.allocate_attention(s, ctx)
-    s = partners.press_from_above(s, ctx)
-    s = society.mobilise(s, ctx)
-    s = government.decide(s, ctx, emit)
-    s = government.adjust_practice(s, ctx)
-    s = government.build_institutions(s, stance_before, ctx, emit)
-    return government.read_phase(s, ctx)
-
-
-def _observe(s: State, out: npt.NDArray[np.float32], names: tuple[str, ...]) -> None:
-    for k, name in enumerate(names):
-        out[k] = getattr(s, name)
-
-
 def run_chunk(
     setup: Setup,
     seed: int,
@@ -110,16 +87,30 @@ def run_chunk(
     progress: Tick | None = None,
     events: bool = True,
     observables: tuple[str, ...] = OBSERVABLES,
+    out: npt.NDArray[np.float32] | None = None,
 ) -> ChunkOutput:
     """Simulate ``n_replicates`` replicates starting at block ``first_block``.
 
     ``events=False`` skips the event log (an empty frame is returned) and ``observables`` limits
-    what is recorded; neither changes the trajectories.
+    what is recorded; neither changes the trajectories. ``out``, if given, is where the records
+    go, shaped (n_years, n_obs, C, n_replicates) (a view into a larger array is fine).
     """
-    draws = _draws(setup, seed, first_block, n_replicates)
-    log = EventLog(replicate_offset=first_block * BLOCK, year=int(setup.years[0]))
-    records = _simulate(setup, draws, setup.params, log if events else None, progress, observables)
-    return ChunkOutput(first_block * BLOCK, records, log.frame(setup.country_ids))
+    def tile_draws(i: int) -> TileDraws:
+        return _KERNEL_DRAWS, pcg64.initial_state(seed, first_block + i)
+
+    records = _records(setup, n_replicates, observables) if out is None else out
+    frame = _simulate(
+        setup,
+        tile_draws,
+        n_replicates,
+        setup.params,
+        observables,
+        records,
+        events,
+        first_block * BLOCK,
+        progress,
+    )
+    return ChunkOutput(first_block * BLOCK, records, frame)
 
 
 def run_points(
@@ -146,10 +137,28 @@ def run_points(
     for seed in set(seeds):
         pieces[seed] = _draws(setup, seed, 0, replicates)
     draws = np.concatenate([pieces[seed] for seed in seeds], axis=-1)
+    del pieces
     columns: dict[str, float | npt.NDArray[np.float32]] = dict(setup.params)
     for name, values in parameters.items():
         columns[name] = np.repeat(np.asarray(values, dtype=np.float32), replicates)[None, :]
-    return _simulate(setup, draws, columns, None, None, observables)
+    n_cols = draws.shape[-1]
+
+    def tile_draws(i: int) -> TileDraws:
+        lo, hi = i * BLOCK, min((i + 1) * BLOCK, n_cols)
+        tile = np.zeros((*draws.shape[:-1], BLOCK), dtype=np.float32)
+        tile[..., : hi - lo] = draws[..., lo:hi]
+        return tile, _NO_RNG
+
+    records = _records(setup, n_cols, observables)
+    _simulate(setup, tile_draws, n_cols, columns, observables, records, False, 0, None)
+    return records
+
+
+def _records(
+    setup: Setup, n_replicates: int, observables: tuple[str, ...]
+) -> npt.NDArray[np.float32]:
+    shape = (len(setup.years), len(observables), setup.n_countries, n_replicates)
+    return np.empty(shape, dtype=np.float32)
 
 
 def _draws(setup: Setup, seed: int, first_block: int, n_replicates: int) -> npt.NDArray[np.float32]:
@@ -163,78 +172,180 @@ def _draws(setup: Setup, seed: int, first_block: int, n_replicates: int) -> npt.
     return draws
 
 
-def _no_events(*args: object, **kwargs: object) -> None:
-    pass
+def _param_tile(
+    parameters: Mapping[str, float | npt.NDArray[np.float32]], n_cols: int
+) -> npt.NDArray[np.float32]:
+    """(n_params, columns padded to whole blocks): each parameter's float32 value per column."""
+    n_pad = -(-n_cols // BLOCK) * BLOCK
+    tile = np.empty((len(PARAMETERS), n_pad), dtype=np.float32)
+    for k, par in enumerate(PARAMETERS):
+        value = np.asarray(parameters[par.name], dtype=np.float32).reshape(-1)
+        if value.size == 1:
+            tile[k] = value[0]
+        else:
+            tile[k, :n_cols] = value
+            tile[k, n_cols:] = value[-1]  # padding lanes: any valid value
+    return tile
+
+
+def _initial_tile(
+    setup: Setup, params: npt.NDArray[np.float32], parameters: Mapping[str, object]
+) -> npt.NDArray[np.float32]:
+    """(state rows, C, padded columns): the initial state as the kernel's float32 rows."""
+    n_pad = params.shape[1]
+    columns = {par.name: params[k][None, :] for k, par in enumerate(PARAMETERS)}
+    s = initial_state(setup, n_pad, columns)
+    started0 = (setup.starts <= setup.years[0])[:, None]
+    init = np.empty((len(STATE_ROWS), setup.n_countries, n_pad), dtype=np.float32)
+    for r, name in enumerate(STATE_ROWS):
+        init[r] = getattr(s, name)
+    init[ROW.phase] *= started0
+    return init
+
+
+def _lever_tracks(
+    setup: Setup,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
+    n = len(setup.levers)
+    kind = np.array([LEVER_KINDS.index(t.kind) for t in setup.levers], dtype=np.int64)
+    strength = np.zeros((n, len(setup.years), setup.n_countries), dtype=np.float32)
+    phases = np.zeros((n, 6), dtype=np.bool_)
+    for i, track in enumerate(setup.levers):
+        strength[i] = track.strength
+        phases[i, list(track.phases) if track.phases is not None else slice(None)] = True
+    return kind, strength, phases
 
 
 def _simulate(
     setup: Setup,
-    draws: npt.NDArray[np.float32],
+    tile_draws: Callable[[int], TileDraws],
+    n_cols: int,
     parameters: Mapping[str, float | npt.NDArray[np.float32]],
-    log: EventLog | None,
+    observables: tuple[str, ...],
+    records: npt.NDArray[np.float32],
+    events: bool,
+    replicate_offset: int,
     progress: Tick | None,
-    observables: tuple[str, ...] = OBSERVABLES,
-) -> npt.NDArray[np.float32]:
-    """Step the state through every year; returns the records (n_years, n_obs, C, R)."""
+) -> pd.DataFrame:
+    """Run the kernel over every block of ``n_cols`` columns into ``records``; the events frame."""
     c = setup.n_countries
-    spy = setup.steps_per_year
     n_years = len(setup.years)
-    n_replicates = draws.shape[-1]
-    params = ParamSet(parameters)
-    emit = log.emit if log is not None else _no_events
-    records = np.empty((n_years, len(observables), c, n_replicates), dtype=np.float32)
-    s = initial_state(setup, n_replicates, parameters)
-    started0 = (setup.starts <= setup.years[0])[:, None]
-    s = s.replace(phase=(s.phase * started0).astype(np.int8))
-    _observe(s, records[0], observables)
-    zero = np.zeros((c, 1), dtype=np.float32)
-    dt_full = np.float32(setup.step)
-
-    for yi in range(1, n_years):
-        year = int(setup.years[yi])
-        if log is not None:
-            log.year = year
-        # A country's start year records its initial state; it moves from the next step on.
-        started = (setup.starts < year)[:, None]
-        present = (setup.starts <= year)[:, None]
-        dt = (started * dt_full).astype(np.float32)
-        for k in range(spy):
-            t = (yi - 1) * spy + k
-            u = draws[t]
-            ctx = Context(
-                year=year - 1 + (k + 1) / spy,
-                dt=dt,
-                density=np.float32(setup.density[yi]),
-                started=started,
-                present=present,
-                material_vulnerability=setup.material_vulnerability[yi][:, None],
-                social_vulnerability=setup.social_vulnerability[yi][:, None],
-                strategic_interest=setup.strategic_interest[yi][:, None],
-                insurgency=setup.insurgency[yi][:, None],
-                security_control=setup.security_control[:, None],
-                civil_society=setup.civil_society[:, None],
-                base_repression=setup.base_repression[:, None],
-                endemic_base=setup.endemic_base[:, None],
-                levers=_levers(setup, yi, s.phase, zero),
-                draws=Draws(
-                    phase=u[0],
-                    choice=u[1],
-                    massacre=u[2],
-                    institution=u[3],
-                    ratification=u[4],
-                    lever=u[5],
-                ),
-                params=params,
-                on=setup.switches,
-            )
-            before = s.phase
-            s = step(s, ctx, emit)
-            if log is not None:
-                log.emit_transitions(before, s.phase)
-        _observe(s, records[yi], observables)
+    n_steps = (n_years - 1) * setup.steps_per_year
+    params = _param_tile(parameters, n_cols)
+    init = _initial_tile(setup, params, parameters)
+    kind, strength, phases = _lever_tracks(setup)
+    obs_rows = np.array([getattr(ROW, name) for name in observables], dtype=np.int64)
+    codes = np.zeros((n_steps if events else 1) * c * BLOCK, dtype=np.uint32)
+    on = kernel.switch_flags(setup.switches)
+    covariates = (
+        setup.starts.astype(np.int64),
+        setup.years.astype(np.int64),
+        setup.steps_per_year,
+        np.float32(setup.step),
+        setup.density.astype(np.float32),
+        setup.material_vulnerability,
+        setup.social_vulnerability,
+        setup.strategic_interest,
+        setup.insurgency,
+        setup.security_control,
+        setup.civil_society,
+        setup.base_repression,
+        setup.endemic_base,
+        kind,
+        strength,
+        phases,
+    )
+    tile = np.zeros(c * kernel.ROW_SIZE, dtype=np.float32)
+    total = np.zeros(BLOCK, dtype=np.float32)
+    found: list[tuple[npt.NDArray[Any], ...]] = []
+    n_tiles = -(-n_cols // BLOCK)
+    reported = 0
+    for i in range(n_tiles):
+        lo = i * BLOCK
+        n_valid = min(BLOCK, n_cols - lo)
+        kernel.run_tile(
+            *tile_draws(i),
+            np.ascontiguousarray(params[:, lo : lo + BLOCK]).reshape(-1),
+            on,
+            np.ascontiguousarray(init[:, :, lo : lo + BLOCK]),
+            *covariates,
+            obs_rows,
+            records,
+            lo,
+            n_valid,
+            codes,
+            tile,
+            total,
+        )
+        if events:
+            found.append(_event_rows(codes.reshape(n_steps, c, BLOCK), n_valid, lo))
         if progress is not None:
-            progress(1)
-    return records
+            years_done = (n_years - 1) * (i + 1) // n_tiles
+            if years_done > reported:
+                progress(years_done - reported)
+                reported = years_done
+    if not events:
+        return empty_events(setup.country_ids)
+    return _events_frame(setup, found, replicate_offset)
+
+
+_EVENT_MASK = np.uint32((1 << len(EVENT_BITS)) - 1)
+
+
+def _event_rows(
+    codes: npt.NDArray[np.uint32], n_valid: int, col0: int
+) -> tuple[npt.NDArray[Any], ...]:
+    """(step, country, column, code) of every step and country-replicate with an event."""
+    valid = codes[:, :, :n_valid]
+    t, c, r = np.nonzero(valid & _EVENT_MASK)
+    return t, c, r + col0, valid[t, c, r]
+
+
+def _events_frame(
+    setup: Setup, found: list[tuple[npt.NDArray[Any], ...]], replicate_offset: int
+) -> pd.DataFrame:
+    """The tidy events frame, rows as the mechanisms raised them, sorted as it always was."""
+    if not found or not sum(len(f[0]) for f in found):
+        return empty_events(setup.country_ids)
+    t, c, r, v = (np.concatenate([f[k] for f in found]) for k in range(4))
+    n_steps = (len(setup.years) - 1) * setup.steps_per_year
+    # One row per set bit, in bit order within a step and country-replicate.
+    n_bits = len(EVENT_BITS)
+    bits = np.unpackbits(v.astype("<u4").view(np.uint8).reshape(-1, 4), axis=1, bitorder="little")
+    which, bit = np.nonzero(bits[:, :n_bits])
+    del bits
+    details = [d for _, d in EVENT_BITS]
+    if not setup.switches.decapitation:
+        details[BIT.crackdown] = "non-decapitating"
+    event_of_bit = np.array([list(EVENT_NAMES).index(n) for n, _ in EVENT_BITS], dtype=np.int64)
+    detail_of_bit = np.array([DETAILS.index(d) for d in details], dtype=np.int64)
+    phased = (bit == BIT.transition) | (bit == BIT.backslide)
+    shifted = v[which]
+    before = ((shifted >> np.uint32(PHASE_SHIFT)) & np.uint32(15)).astype(np.int8)
+    after = ((shifted >> np.uint32(PHASE_SHIFT + 4)) & np.uint32(15)).astype(np.int8)
+    step, country, col = t[which], c[which], r[which]
+    event, detail_ = event_of_bit[bit], detail_of_bit[bit]
+    from_ = np.where(phased, before, np.int8(-1))
+    to = np.where(phased, after, np.int8(-1))
+    year = setup.years[step // setup.steps_per_year + 1].astype(np.int64)
+    replicate = col.astype(np.int64) + replicate_offset
+    # Sorted by replicate, year, country and event; ties keep the order the mechanisms raised
+    # them in (step, then bit); one int64 key, well below 2**63 for any run that fits in memory.
+    key = col.astype(np.int64) * len(setup.years) + step // setup.steps_per_year
+    key = (key * setup.n_countries + country) * len(EVENT_NAMES) + event
+    order = np.argsort((key * n_steps + step) * n_bits + bit, kind="stable")
+    df = pd.DataFrame(
+        {
+            "replicate": replicate[order],
+            "country": pd.Categorical.from_codes(country[order], categories=setup.country_ids),
+            "year": year[order],
+            "event": pd.Categorical.from_codes(event[order], categories=list(EVENT_NAMES)),
+            "from_phase": pd.arrays.IntegerArray(from_[order], from_[order] < 0),
+            "to_phase": pd.arrays.IntegerArray(to[order], to[order] < 0),
+            "detail": pd.Categorical.from_codes(detail_[order], categories=list(DETAILS)),
+        }
+    )
+    return df
 
 
 def _run_chunk_args(args: tuple[Setup, int, int, int, bool, tuple[str, ...]]) -> ChunkOutput:
@@ -243,7 +354,10 @@ def _run_chunk_args(args: tuple[Setup, int, int, int, bool, tuple[str, ...]]) ->
 
 
 def default_chunk(setup: Setup) -> int:
-    """Replicates per chunk: whole blocks, keeping one chunk's draws and records near 512 MB."""
+    """Replicates per chunk: whole blocks, keeping what one chunk holds near 512 MB.
+
+    (A chunk holds its records, or fills a view of the run's; sweeps' points also hold draws.)
+    """
     per_rep = setup.n_countries * len(setup.years) * 4 * (len(OBSERVABLES) + N_DRAWS)
     return int(max(BLOCK, (512 * 2**20 // max(per_rep, 1)) // BLOCK * BLOCK))
 
@@ -274,10 +388,13 @@ def run(
     progress: Progress | None = None,
     events: bool = True,
     observables: tuple[str, ...] = OBSERVABLES,
+    records: npt.NDArray[np.float32] | None = None,
 ) -> list[ChunkOutput]:
     """Run all replicates, in chunks of whole blocks, serially or in worker processes.
 
     ``progress(done, total)`` is called as simulated years complete (per chunk in workers).
+    ``records``, if given, is the (n_years, n_obs, C, replicates) array to fill: chunks then
+    hold views into it, so the records exist once (workers' chunks are copied in as they come).
     """
     plan = plan_chunks(setup, replicates, workers, chunk_replicates)
     n_years = len(setup.years) - 1
@@ -290,15 +407,31 @@ def run(
         if progress is not None:
             progress(done, total)
 
+    def part(b0: int, n: int) -> npt.NDArray[np.float32] | None:
+        return None if records is None else records[..., b0 * BLOCK : b0 * BLOCK + n]
+
     if workers <= 1 or len(plan) == 1:
         return [
-            run_chunk(setup, seed, b0, n, progress=tick, events=events, observables=observables)
+            run_chunk(
+                setup,
+                seed,
+                b0,
+                n,
+                progress=tick,
+                events=events,
+                observables=observables,
+                out=part(b0, n),
+            )
             for b0, n in plan
         ]
     outs: list[ChunkOutput] = []
     jobs = [(setup, seed, b0, n, events, observables) for b0, n in plan]
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-        for out in pool.map(_run_chunk_args, jobs):
+        for out, (b0, n) in zip(pool.map(_run_chunk_args, jobs), plan, strict=True):
+            view = part(b0, n)
+            if view is not None:
+                view[...] = out.records
+                out = ChunkOutput(out.first_replicate, view, out.events)
             outs.append(out)
             tick(n_years)
     return outs

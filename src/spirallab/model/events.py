@@ -7,6 +7,7 @@ from_phase, to_phase, detail). Mechanisms never build rows themselves, which kee
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +58,58 @@ DETAILS: tuple[str, ...] = (
     "trained officials",
 )
 _EVENT_CODE = {name: i for i, name in enumerate(EVENT_NAMES)}
+
+# What the compiled kernel writes: one uint32 per step and country-replicate, one bit per kind of
+# event below (in the order the mechanisms raise them, which is also the order of rows for ties
+# in the frame), and the phases before and after the step in the bits from PHASE_SHIFT on.
+# Bit 2's detail depends on the decapitation switch ("non-decapitating" when it is off).
+EVENT_BITS: tuple[tuple[str, str], ...] = (
+    ("massacre", ""),
+    ("on_agenda", ""),
+    ("crackdown", "decapitating"),
+    ("concession", "prisoner release"),
+    ("regime_change", "opposition coalition takes power"),
+    ("liberalisation", "controlled liberalisation"),
+    ("retreat", "consolidated government retreats"),
+    ("argumentation", ""),
+    ("crackdown", "imposed (lever)"),
+    ("regime_change", "shock (lever): opposition coalition takes power"),
+    ("regime_change", "shock (lever): new repressive government"),
+    ("regime_change", "shock (lever): habituated state keeps practice"),
+    ("ratification", "core conventions (ICCPR, CAT)"),
+    ("ratification", "optional protocols (ICCPR-OP1, OPCAT)"),
+    ("institution", "norms in constitution and law"),
+    ("institution", "complaint mechanism"),
+    ("institution", "trained officials"),
+    ("transition", ""),
+    ("backslide", ""),
+)
+PHASE_SHIFT = 24  # bits 24-27: phase before the step; bits 28-31: phase after it
+_Bits = namedtuple(
+    "_Bits",
+    [
+        "massacre",
+        "on_agenda",
+        "crackdown",
+        "concession",
+        "falls",
+        "liberalisation",
+        "retreat",
+        "argumentation",
+        "imposed",
+        "shock_liberal",
+        "shock_repressive",
+        "shock_settled",
+        "core",
+        "protocols",
+        "constitution",
+        "complaint",
+        "training",
+        "transition",
+        "backslide",
+    ],
+)
+BIT: Any = _Bits(*range(len(EVENT_BITS)))
 _DETAIL_CODE = {d: i for i, d in enumerate(DETAILS)}
 
 

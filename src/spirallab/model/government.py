@@ -15,348 +15,467 @@ The stance moves by the four hypotheses of 001 (each a hazard, never a date):
 
 Practice (repression) follows the stance; hypothesis 4's pincer and treaty leverage lower it;
 habituation makes low repression stick (001 "Phase 5").
+
+Scalar float32 rules for one country-replicate (see :mod:`spirallab.model.rules`); the kernel
+(:mod:`spirallab.model.kernel`) composes them. Stance and phase are float32 codes.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from spirallab.model.context import Context, hazard_to_probability
-from spirallab.model.events import Emit
-from spirallab.model.state import ACCEPTANCE, ARGUMENT, DENIAL, RHETORIC, SILENT, B, F, State
+from spirallab.model.f32math import at, exp32, pow32
+from spirallab.model.rules import (
+    ACCEPTANCE,
+    ARGUMENT,
+    DENIAL,
+    HALF,
+    ONE,
+    RHETORIC,
+    SILENT,
+    ZERO,
+    P,
+    as_f32,
+    hazard,
+    rule,
+)
 
-ONE = np.float32(1.0)
-ZERO = np.float32(0.0)
+F32 = np.float32
+_MIN_CIVIL_SOCIETY = F32(0.05)
+_TINY_RATE = F32(1e-9)
+_PHASE5 = F32(5.0)
+_FIFTH = F32(0.2)
 
 
-def vulnerability(ctx: Context) -> F:
+@rule
+def vulnerability(material: Any, social: Any, p: Any, j: int, on: Any) -> Any:
     """Material and social vulnerability combined (001 "Phase 2", Conclusions)."""
-    if not ctx.on.vulnerability:
-        return np.ones_like(ctx.material_vulnerability)
-    p = ctx.params
-    v = p.material_weight * ctx.material_vulnerability + p.social_weight * ctx.social_vulnerability
-    out: F = np.minimum(v, ONE)
-    return out
+    if not on.vulnerability:
+        return ONE
+    v = at(p, P.material_weight + j) * material + at(p, P.social_weight + j) * social
+    return min(v, ONE)
 
 
-def full_mobilisation(s: State, ctx: Context) -> F:
+@rule
+def full_mobilisation(mobilisation: Any, p: Any, j: int) -> Any:
     """How far the opposition counts as fully mobilised: a logistic step at the threshold."""
-    z = (s.mobilisation - ctx.params.mobilisation_threshold) * ctx.params.mobilisation_steepness
-    out: F = ONE / (ONE + np.exp(-z))
-    return out
+    z = (mobilisation - at(p, P.mobilisation_threshold + j)) * at(p, P.mobilisation_steepness + j)
+    return ONE / (ONE + exp32(-z))
 
 
-def international_pressure(s: State) -> F:
+@rule
+def international_pressure(pressure_above: Any, campaign: Any) -> Any:
     """What a conceding government weighs when deciding whether it can retreat."""
-    out: F = np.float32(0.5) * (s.pressure_above + np.minimum(s.campaign, ONE))
-    return out
+    return HALF * (pressure_above + min(campaign, ONE))
 
 
-def crack_down(s: State, ctx: Context, hit: B) -> State:
+@rule
+def institutions_index(
+    core: Any, protocols: Any, constitution: Any, complaint: Any, trained: Any
+) -> Any:
+    """Institutionalisation index: share of the five indicators in place (001 Phase 4)."""
+    total = as_f32(core) + as_f32(protocols) + as_f32(constitution)
+    total = total + as_f32(complaint) + as_f32(trained)
+    return total * _FIFTH
+
+
+@rule
+def crack_down(
+    hit: Any,
+    mobilisation: Any,
+    key_leaders: Any,
+    fear: Any,
+    legitimacy: Any,
+    information: Any,
+    political: Any,
+    p: Any,
+    j: int,
+    on: Any,
+) -> Any:
     """A crackdown: decapitation of the movement, fear, lost legitimacy, validated critics.
 
     Damage to the movement is larger the fewer key leaders it depends on (001 "Phase 3").
-    With the ``decapitation`` mechanism off the movement itself is unharmed.
+    With the ``decapitation`` mechanism off the movement itself is unharmed. Values are
+    unchanged where ``hit`` is false. Returns (mobilisation, key_leaders, fear, legitimacy,
+    information, political repression).
     """
-    p = ctx.params
-    h = hit.astype(np.float32)
-    mobilisation: F = s.mobilisation
-    leaders: F = s.key_leaders
-    if ctx.on.decapitation:
-        concentration = ONE / (ONE + s.key_leaders / p.leader_half)
-        mobilisation = mobilisation * (ONE - h * p.crackdown_severity * concentration)
-        leaders = leaders * (ONE - h * p.crackdown_severity)
+    severity = at(p, P.crackdown_severity + j)
+    m, k, f = mobilisation, key_leaders, fear
+    if on.decapitation:
+        concentration = ONE / (ONE + key_leaders / at(p, P.leader_half + j))
+        m = mobilisation * (ONE - severity * concentration)
+        k = key_leaders * (ONE - severity)
         # The resulting fear paralyses the movement (001 "Phase 3").
-        fear: F = s.fear + h * (np.maximum(s.fear, p.crackdown_severity) - s.fear)
-    else:
-        fear = s.fear
-    return s.replace(
-        mobilisation=mobilisation,
-        key_leaders=leaders,
-        fear=fear,
-        legitimacy=np.maximum(s.legitimacy - h * p.crackdown_legitimacy_cost, ZERO),
-        information=s.information + h * p.crackdown_information * (ONE - s.information),
-        repression_political=s.repression_political
-        + h * p.crackdown_repression * (ONE - s.repression_political),
+        f = fear + (max(fear, severity) - fear)
+    lg = max(legitimacy - at(p, P.crackdown_legitimacy_cost + j), ZERO)
+    info = information + at(p, P.crackdown_information + j) * (ONE - information)
+    pol = political + at(p, P.crackdown_repression + j) * (ONE - political)
+    return (
+        m if hit else mobilisation,
+        k if hit else key_leaders,
+        f if hit else fear,
+        lg if hit else legitimacy,
+        info if hit else information,
+        pol if hit else political,
     )
 
 
-def decide(s: State, ctx: Context, emit: Emit) -> State:
-    """The government's stance for this step: hypotheses 1-3, crackdowns, retreats, levers."""
-    p, on, d = ctx.params, ctx.on, ctx.draws
-    st = s.stance
-    silent = (st == SILENT) & s.on_agenda
-    denying = st == DENIAL
-    conceding = (st == RHETORIC) | (st == ARGUMENT)
-    accepting = st == ACCEPTANCE
+@rule
+def decide(
+    stance: Any,
+    on_agenda: Any,
+    rally: Any,
+    attention: Any,
+    campaign: Any,
+    pressure_above: Any,
+    mobilisation: Any,
+    linkage: Any,
+    entrapment: Any,
+    legitimacy: Any,
+    regime_age: Any,
+    habituation: Any,
+    institutions: Any,
+    u_phase: Any,
+    u_choice: Any,
+    dt: Any,
+    density: Any,
+    vulnerable: Any,
+    insurgency: Any,
+    civil_society: Any,
+    p: Any,
+    j: int,
+    on: Any,
+) -> Any:
+    """The government's stance for this step: hypotheses 1-3, and what the decision changes.
+
+    ``vulnerable`` is :func:`vulnerability`. Returns (stance, rally, entrapment, regime_age,
+    relief factor on political repression, factor on fear, and the flags crackdown, concede,
+    falls, liberalises, retreats, argues). The caller applies :func:`crack_down` where
+    ``crackdown`` is set, then the factors; where ``falls`` a new, opposition government takes
+    power (legitimacy ``regime_change_legitimacy``, rally reset).
+    """
+    silent = (stance == SILENT) and on_agenda
+    denying = stance == DENIAL
+    conceding = (stance == RHETORIC) | (stance == ARGUMENT)
+    accepting = stance == ACCEPTANCE
 
     # Rally around the flag while denying; it wears off afterwards (001 Phases 2-3).
-    rally_target = p.rally_strength * s.attention * denying if on.denial else ZERO
-    rally = s.rally + ctx.dt * p.rally_decay * (rally_target - s.rally)
+    rally_target = ZERO
+    if on.denial:
+        rally_target = at(p, P.rally_strength + j) * attention * as_f32(denying)
+    new_rally = rally + dt * at(p, P.rally_decay + j) * (rally_target - rally)
 
     # Hypothesis 2: pressure x vulnerability x network mobilisation.
-    leverage = s.pressure_above * vulnerability(ctx)
-    push = np.minimum(s.campaign, ONE) + p.domestic_push * s.mobilisation
-    h2 = p.concession_rate * leverage * push * (ONE - rally)
+    leverage = pressure_above * vulnerable
+    push = min(campaign, ONE) + at(p, P.domestic_push + j) * mobilisation
+    h2 = at(p, P.concession_rate + j) * leverage * push * (ONE - new_rally)
     # World time shortens denial (001 "World time"); density is frozen when the mechanism is off.
-    h2 = h2 * (ONE + p.world_time_speedup * ctx.density)
+    h2 = h2 * (ONE + at(p, P.world_time_speedup + j) * density)
     if on.insurgency_threat:
-        h2 = h2 * (ONE - p.insurgency_drag * ctx.insurgency)
+        h2 = h2 * (ONE - at(p, P.insurgency_drag + j) * insurgency)
     if not on.concessions:
         h2 = h2 * ZERO
 
     # Tactical concessions: three competing risks.
-    threat = s.mobilisation / np.maximum(ctx.civil_society, np.float32(0.05))
-    crack = p.crackdown_rate * threat * (ONE - s.entrapment)
-    hold = np.maximum(ONE - international_pressure(s) / p.pressure_hold, ZERO)
-    mobilised = full_mobilisation(s, ctx)
-    back = p.backslide_rate * hold * (ONE - mobilised) if on.backsliding else ZERO * hold
+    threat = mobilisation / max(civil_society, _MIN_CIVIL_SOCIETY)
+    crack = at(p, P.crackdown_rate + j) * threat * (ONE - entrapment)
+    hold = max(
+        ONE - international_pressure(pressure_above, campaign) / at(p, P.pressure_hold + j), ZERO
+    )
+    mobilised = full_mobilisation(mobilisation, p, j)
+    back_rate = at(p, P.backslide_rate + j)
+    back = back_rate * hold * (ONE - mobilised) if on.backsliding else ZERO * hold
     if on.prescriptive_status:
+        lw, ew = at(p, P.linkage_weight + j), at(p, P.entrapment_weight + j)
         pres = (
-            p.prescriptive_rate
+            at(p, P.prescriptive_rate + j)
             * mobilised
-            * (ONE - p.linkage_weight + p.linkage_weight * s.linkage)
-            * (ONE - p.entrapment_weight + p.entrapment_weight * s.entrapment)
+            * (ONE - lw + lw * linkage)
+            * (ONE - ew + ew * entrapment)
         )
     else:
         pres = ZERO * mobilised
 
     # Prescriptive status: a consolidated, unhabituated government may retreat without pressure.
     if on.backsliding:
-        consolidated = s.regime_age >= p.consolidation_years
-        settled = s.habituation >= p.habituation_threshold
-        retreat = p.retreat_rate * hold * (ONE - s.institutions) * (consolidated & ~settled)
+        consolidated = regime_age >= at(p, P.consolidation_years + j)
+        settled = habituation >= at(p, P.habituation_threshold + j)
+        retreat = (
+            at(p, P.retreat_rate + j)
+            * hold
+            * (ONE - institutions)
+            * as_f32(consolidated and not settled)
+        )
     else:
         retreat = ZERO * hold
 
     risk3 = crack + back + pres
-    rate = denying * h2 + conceding * risk3 + accepting * retreat
+    rate = as_f32(denying) * h2 + as_f32(conceding) * risk3 + as_f32(accepting) * retreat
     if not on.denial:  # ablation: on the agenda, a repressor may concede at once
-        rate = rate + silent * (p.skip_denial_rate / p.concession_rate) * h2
-    happens = d.phase < hazard_to_probability(rate, ctx.dt)
-    x = d.choice * risk3  # where the draw falls among the competing risks of phase 3
+        rate = (
+            rate
+            + as_f32(silent) * (at(p, P.skip_denial_rate + j) / at(p, P.concession_rate + j)) * h2
+        )
+    happens = u_phase < hazard(rate, dt)
+    x = u_choice * risk3  # where the draw falls among the competing risks of phase 3
 
-    crackdown = happens & conceding & (x < crack)
-    backslide = happens & conceding & (x >= crack) & (x < crack + back)
-    prescriptive = happens & conceding & (x >= crack + back)
-    concede = happens & (denying | (silent & (not on.denial)))
-    retreating = happens & accepting
+    crackdown = happens and conceding and (x < crack)
+    backslide = happens and conceding and (x >= crack) and (x < crack + back)
+    prescriptive = happens and conceding and (x >= crack + back)
+    concede = happens and (denying or (silent and not on.denial))
+    retreating = happens and accepting
 
     # Route to prescriptive status: the less legitimate the government, the likelier it falls.
-    route = (x - crack - back) / np.maximum(pres, np.float32(1e-9))
-    falls = prescriptive & (route < (ONE - np.minimum(s.legitimacy + rally, ONE)))
-    liberalises = prescriptive & ~falls
+    route = (x - crack - back) / max(pres, _TINY_RATE)
+    falls = prescriptive and (route < (ONE - min(legitimacy + new_rally, ONE)))
+    liberalises = prescriptive and not falls
 
-    new = s.replace(rally=rally)
-    if crackdown.any():
-        new = crack_down(new, ctx, crackdown)
-    emit("crackdown", crackdown, "decapitating" if on.decapitation else "non-decapitating")
-
-    stance = st.copy()
+    new_stance = stance
     if on.denial:
-        stance[silent] = DENIAL
-    stance[concede] = RHETORIC
-    stance[backslide] = SILENT
-    stance[prescriptive] = ACCEPTANCE
-    stance[retreating] = RHETORIC
+        new_stance = DENIAL if silent else new_stance
+    new_stance = RHETORIC if concede else new_stance
+    new_stance = SILENT if backslide else new_stance
+    new_stance = ACCEPTANCE if prescriptive else new_stance
+    new_stance = RHETORIC if retreating else new_stance
 
     # Cosmetic concession on entering phase 3 (001 "Phase 3": prisoners released).
-    relief = ONE - concede * p.cosmetic_relief
-    emit("concession", concede, "prisoner release")
-    emit("regime_change", falls, "opposition coalition takes power")
-    emit("liberalisation", liberalises, "controlled liberalisation")
-    emit("retreat", retreating, "consolidated government retreats")
+    relief = ONE - as_f32(concede) * at(p, P.cosmetic_relief + j)
+    fear_factor = ONE - at(p, P.release_fear_relief + j) * as_f32(concede)
 
     # Entrapment: arguing with critics ties the government to its words (001 "Phase 3").
-    entrapment = new.entrapment
+    trapped = entrapment
     if on.entrapment:
-        dialogue = ONE + p.dialogue_gain * (st == ARGUMENT)
-        gain = p.entrapment_rate * np.minimum(s.campaign, ONE) * dialogue * conceding
-        entrapment = entrapment + ctx.dt * gain * (ONE - entrapment)
-    entrapment = entrapment * (ONE - np.float32(0.5) * backslide)
-    arguing = (stance == RHETORIC) & (entrapment >= p.argument_threshold) & conceding
-    stance[arguing] = ARGUMENT
-    emit("argumentation", arguing)
+        dialogue = ONE + at(p, P.dialogue_gain + j) * as_f32(stance == ARGUMENT)
+        gain = at(p, P.entrapment_rate + j) * min(campaign, ONE) * dialogue * as_f32(conceding)
+        trapped = trapped + dt * gain * (ONE - trapped)
+    trapped = trapped * (ONE - HALF * as_f32(backslide))
+    argues = (new_stance == RHETORIC) and (trapped >= at(p, P.argument_threshold + j)) and conceding
+    new_stance = ARGUMENT if argues else new_stance
 
-    regime_age = (new.regime_age + ctx.dt) * ~falls
-    new = new.replace(
-        stance=stance,
-        repression_political=new.repression_political * relief,
-        fear=new.fear * (ONE - p.release_fear_relief * concede),
-        entrapment=entrapment,
-        new_regime=new.new_regime | falls,
-        regime_age=regime_age,
-        legitimacy=np.where(falls, p.regime_change_legitimacy, new.legitimacy),
-        rally=new.rally * ~falls,
+    age = (regime_age + dt) * as_f32(not falls)
+    new_rally = new_rally * as_f32(not falls)
+    return (
+        new_stance,
+        new_rally,
+        trapped,
+        age,
+        relief,
+        fear_factor,
+        crackdown,
+        concede,
+        falls,
+        liberalises,
+        retreating,
+        argues,
     )
-    if ctx.levers.any_active:
-        new = apply_shocks(new, ctx, emit)
-    return new
 
 
-def apply_shocks(s: State, ctx: Context, emit: Emit) -> State:
-    """Levers that act as events: an imposed crackdown and a regime-change shock.
+@rule
+def shock_outcome(
+    u_lever: Any,
+    imposed_lever: Any,
+    regime_lever: Any,
+    started: Any,
+    dt: Any,
+) -> Any:
+    """Levers that act as events: does an imposed crackdown or a regime-change shock strike?
 
     A lever's strength is its yearly probability of striking a target while it is active.
-    A regime change brings the opposition coalition to power if the movement is fully
-    mobilised, otherwise a new repressive government; a habituated state keeps its practice
-    whoever rules (001 "Phase 5").
+    Returns (imposed crackdown, regime-change shock).
     """
-    p, lv, u = ctx.params, ctx.levers, ctx.draws.lever
-    started = ctx.dt > 0
-    pc = ONE - (ONE - lv.imposed_crackdown) ** ctx.dt
-    pr = ONE - (ONE - lv.regime_change) ** ctx.dt
-    imposed = (u < pc) & started
-    shock = (u >= pc) & (u < pc + pr) & started
-    new = s
-    if imposed.any():
-        new = crack_down(new, ctx, imposed)
-        emit("crackdown", imposed, "imposed (lever)")
-    if shock.any():
-        settled = (new.habituation >= p.habituation_threshold) & (new.stance == ACCEPTANCE)
-        liberal = shock & ~settled & (new.mobilisation >= p.mobilisation_threshold)
-        repressive = shock & ~settled & ~liberal
-        stance = new.stance.copy()
-        stance[liberal] = ACCEPTANCE
-        stance[repressive] = SILENT
-        emit("regime_change", liberal, "shock (lever): opposition coalition takes power")
-        emit("regime_change", repressive, "shock (lever): new repressive government")
-        emit("regime_change", shock & settled, "shock (lever): habituated state keeps practice")
-        new = new.replace(
-            stance=stance,
-            new_regime=new.new_regime | shock,
-            regime_age=new.regime_age * ~shock,
-            legitimacy=np.where(shock, p.regime_change_legitimacy, new.legitimacy),
-            entrapment=new.entrapment * ~repressive,
-            repression_political=np.where(
-                repressive,
-                np.maximum(new.repression_political, ctx.base_repression),
-                new.repression_political,
-            ),
-        )
-    return new
+    pc = ONE - pow32(ONE - imposed_lever, dt)
+    pr = ONE - pow32(ONE - regime_lever, dt)
+    imposed = (u_lever < pc) and started
+    shock = (u_lever >= pc) and (u_lever < pc + pr) and started
+    return imposed, shock
 
 
-def adjust_practice(s: State, ctx: Context) -> State:
+@rule
+def regime_change_shock(
+    shock: Any,
+    stance: Any,
+    habituation: Any,
+    mobilisation: Any,
+    p: Any,
+    j: int,
+) -> Any:
+    """Who rules after a regime-change shock.
+
+    The opposition coalition comes to power if the movement is fully mobilised, otherwise a new
+    repressive government; a habituated state keeps its practice whoever rules (001 "Phase 5").
+    Returns (stance, liberal, repressive, settled).
+    """
+    settled = (habituation >= at(p, P.habituation_threshold + j)) and (stance == ACCEPTANCE)
+    liberal = shock and not settled and (mobilisation >= at(p, P.mobilisation_threshold + j))
+    repressive = shock and not settled and not liberal
+    new_stance = ACCEPTANCE if liberal else stance
+    new_stance = SILENT if repressive else new_stance
+    return new_stance, liberal, repressive, shock and settled
+
+
+@rule
+def adjust_practice(
+    stance: Any,
+    political: Any,
+    endemic: Any,
+    habituation: Any,
+    mobilisation: Any,
+    fear: Any,
+    pressure_above: Any,
+    ratified_core: Any,
+    trained_officials: Any,
+    institutions: Any,
+    dt: Any,
+    base_repression: Any,
+    endemic_base: Any,
+    security_control: Any,
+    p: Any,
+    j: int,
+    on: Any,
+) -> Any:
     """Repression follows the stance; the pincer and treaty leverage push it down.
 
     Hypothesis 4 (001 "Phase 5"): improvement of practice needs sustained pressure from above
     and from below at once; with the ``pincer`` mechanism off either one is enough.
     003: ratified treaties lower repression only where a mobilised civil society invokes them
-    and the government no longer denies the norm.
+    and the government no longer denies the norm. Returns (political, endemic, habituation).
     """
-    p, on, dt = ctx.params, ctx.on, ctx.dt
-    st = s.stance
-    accepting = st == ACCEPTANCE
-    conceding = (st == RHETORIC) | (st == ARGUMENT)
-    hunt = p.denial_repression * s.mobilisation if on.denial else ZERO * s.mobilisation
-    target = ctx.base_repression + hunt
-    target = target - conceding * (p.cosmetic_relief * ctx.base_repression + np.float32(0.5) * hunt)
-    target = target + accepting * (p.political_floor - target)
-    political = s.repression_political + dt * p.repression_adjust * (
-        target - s.repression_political
+    accepting = stance == ACCEPTANCE
+    conceding = (stance == RHETORIC) | (stance == ARGUMENT)
+    hunting = at(p, P.denial_repression + j)
+    hunt = hunting * mobilisation if on.denial else ZERO * mobilisation
+    target = base_repression + hunt
+    target = target - as_f32(conceding) * (
+        at(p, P.cosmetic_relief + j) * base_repression + HALF * hunt
     )
+    target = target + as_f32(accepting) * (at(p, P.political_floor + j) - target)
+    pol = political + dt * at(p, P.repression_adjust + j) * (target - political)
 
-    above = s.pressure_above / (p.pressure_half + s.pressure_above)
-    below_raw = s.pressure_below
+    above = pressure_above / (at(p, P.pressure_half + j) + pressure_above)
+    below_raw = mobilisation * (ONE - fear)  # pressure from below
     direct = ZERO * below_raw
     if on.treaty_leverage:
         # A ratified treaty is a hook that a mobilised society can pull (003): it strengthens
         # pressure from below, and already lowers repression while the state argues.
-        m2 = s.mobilisation * s.mobilisation
-        hook = s.ratified_core * (m2 / (p.treaty_civil_half * p.treaty_civil_half + m2))
-        below_raw = below_raw * (ONE + p.treaty_hook * hook)
-        direct = p.treaty_leverage * hook * (st == ARGUMENT)
-    below = below_raw / (p.pressure_half + below_raw)
-    push = above * below if on.pincer else np.maximum(above, below)
-    control = np.minimum(
-        p.control_floor
-        + (ONE - p.control_floor) * ctx.security_control
-        + p.training_gain * s.trained_officials,
+        m2 = mobilisation * mobilisation
+        half = at(p, P.treaty_civil_half + j)
+        hook = as_f32(ratified_core) * (m2 / (half * half + m2))
+        below_raw = below_raw * (ONE + at(p, P.treaty_hook + j) * hook)
+        direct = at(p, P.treaty_leverage + j) * hook * as_f32(stance == ARGUMENT)
+    below = below_raw / (at(p, P.pressure_half + j) + below_raw)
+    push = above * below if on.pincer else max(above, below)
+    control_floor = at(p, P.control_floor + j)
+    control = min(
+        control_floor
+        + (ONE - control_floor) * security_control
+        + at(p, P.training_gain + j) * as_f32(trained_officials),
         ONE,
     )
-    improve = p.compliance_rate * push * control * accepting + direct
-    endemic = s.repression_endemic + dt * (
-        p.endemic_drift * (ctx.endemic_base - s.repression_endemic) - improve * s.repression_endemic
-    )
-    political = political - dt * improve * political
+    improve = at(p, P.compliance_rate + j) * push * control * as_f32(accepting) + direct
+    end = endemic + dt * (at(p, P.endemic_drift + j) * (endemic_base - endemic) - improve * endemic)
+    pol = pol - dt * improve * pol
 
-    habituation = s.habituation
+    hab = habituation
     if on.habituation:
-        low = (ONE - (ONE - political) * (ONE - endemic)) <= p.low_repression
-        grow = p.habituation_rate * s.institutions * (low & accepting) * (ONE - habituation)
-        erode = p.habituation_erosion * p.habituation_rate * ~low * habituation
-        habituation = habituation + dt * (grow - erode)
-    return s.replace(
-        repression_political=np.clip(political, ZERO, ONE),
-        repression_endemic=np.clip(endemic, ZERO, ONE),
-        habituation=habituation,
-    )
+        low = (ONE - (ONE - pol) * (ONE - end)) <= at(p, P.low_repression + j)
+        rate = at(p, P.habituation_rate + j)
+        grow = rate * institutions * as_f32(low and accepting) * (ONE - hab)
+        erode = at(p, P.habituation_erosion + j) * rate * as_f32(not low) * hab
+        hab = hab + dt * (grow - erode)
+    return min(max(pol, ZERO), ONE), min(max(end, ZERO), ONE), hab
 
 
-def build_institutions(s: State, stance_before: np.ndarray, ctx: Context, emit: Emit) -> State:
-    """Ratifications and domestic institutions (001 "Phase 4", indicators 1-3).
+@rule
+def ratification(
+    accepted_before: Any,
+    on_agenda: Any,
+    ratified_core: Any,
+    ratified_protocols: Any,
+    u_ratification: Any,
+    dt: Any,
+    density: Any,
+    p: Any,
+    j: int,
+) -> Any:
+    """Ratifications (001 "Phase 4", indicator 1): returns (got core, got protocols).
 
     Core conventions may be ratified tactically at any point on the agenda (003: commitment
-    decoupled from practice); optional protocols and domestic institutions follow acceptance.
-    At most one treaty step and one domestic institution per country per step.
+    decoupled from practice); optional protocols follow acceptance. Treaties have their own
+    draw: core conventions first, then the protocols, so they never compete with domestic
+    institutions for one draw (clean paired comparisons). At most one treaty step per step.
     """
-    if not ctx.on.institutions:
-        return s
-    p, d = ctx.params, ctx.draws
-    acc = stance_before == ACCEPTANCE
-    dens = ctx.density
-    # Treaties have their own draw: core conventions first, then the optional protocols, so
-    # they never compete with domestic institutions for one draw (clean paired comparisons).
     core = (
-        dens
-        * (p.ratification_rate * acc + p.tactical_ratification_rate * (~acc & s.on_agenda))
-        * ~s.ratified_core
+        density
+        * (
+            at(p, P.ratification_rate + j) * as_f32(accepted_before)
+            + at(p, P.tactical_ratification_rate + j) * as_f32(not accepted_before and on_agenda)
+        )
+        * as_f32(not ratified_core)
     )
-    prot = dens * p.protocol_rate * (acc & s.ratified_core & ~s.ratified_protocols)
-    ratifies = d.ratification < hazard_to_probability(core + prot, ctx.dt)
-    got_core = ratifies & ~s.ratified_core
-    got_prot = ratifies & s.ratified_core
-    emit("ratification", got_core, "core conventions (ICCPR, CAT)")
-    emit("ratification", got_prot, "optional protocols (ICCPR-OP1, OPCAT)")
+    prot = (
+        density
+        * at(p, P.protocol_rate + j)
+        * as_f32(accepted_before and ratified_core and not ratified_protocols)
+    )
+    ratifies = u_ratification < hazard(core + prot, dt)
+    return ratifies and not ratified_core, ratifies and ratified_core
 
-    con = p.institution_rate * (acc & ~s.constitution)
-    com = p.institution_rate * (acc & ~s.complaint_mechanism)
-    tra = p.institution_rate * (acc & s.complaint_mechanism & ~s.trained_officials)
+
+@rule
+def domestic_institutions(
+    accepted_before: Any,
+    constitution: Any,
+    complaint: Any,
+    trained: Any,
+    u_institution: Any,
+    u_choice: Any,
+    dt: Any,
+    p: Any,
+    j: int,
+) -> Any:
+    """Domestic institutions after acceptance (001 "Phase 4", indicators 2-3), at most one a step.
+
+    Returns (got constitution, got complaint mechanism, got trained officials).
+    """
+    rate = at(p, P.institution_rate + j)
+    con = rate * as_f32(accepted_before and not constitution)
+    com = rate * as_f32(accepted_before and not complaint)
+    tra = rate * as_f32(accepted_before and complaint and not trained)
     total = con + com + tra
-    happens = d.institution < hazard_to_probability(total, ctx.dt)
-    x = d.choice * total
-    got_con = happens & (x < con)
-    got_com = happens & (x >= con) & (x < con + com)
-    got_tra = happens & (x >= con + com)
-    emit("institution", got_con, "norms in constitution and law")
-    emit("institution", got_com, "complaint mechanism")
-    emit("institution", got_tra, "trained officials")
-    return s.replace(
-        ratified_core=s.ratified_core | got_core,
-        ratified_protocols=s.ratified_protocols | got_prot,
-        constitution=s.constitution | got_con,
-        complaint_mechanism=s.complaint_mechanism | got_com,
-        trained_officials=s.trained_officials | got_tra,
-    )
+    happens = u_institution < hazard(total, dt)
+    x = u_choice * total
+    got_con = happens and (x < con)
+    got_com = happens and (x >= con) and (x < con + com)
+    got_tra = happens and (x >= con + com)
+    return got_con, got_com, got_tra
 
 
-STANCE_TO_PHASE = np.array([1, 2, 3, 3, 4], dtype=np.int8)
-
-
-def read_phase(s: State, ctx: Context) -> State:
-    """The phase of each country-replicate, read off its state (documented in docs/model.md).
+@rule
+def read_phase(
+    stance: Any,
+    previous_phase: Any,
+    repression: Any,
+    habituation: Any,
+    present: Any,
+    p: Any,
+    j: int,
+    on: Any,
+) -> Any:
+    """The phase of a country-replicate, read off its state (documented in docs/model.md).
 
     Phases 1-4 follow the government's stance toward the norm, which is how 001 tells the phases
     apart; phase 5 is prescriptive status with low overall repression that has become habit.
     """
-    p = ctx.params
-    phase = STANCE_TO_PHASE[s.stance]
+    # Stance codes 0-4 map to phases 1, 2, 3, 3, 4.
+    phase = stance + ONE - as_f32(stance >= ARGUMENT)
     # Hysteresis: entering phase 5 needs low repression; staying tolerates a little more.
-    limit = p.low_repression * (ONE + (p.habituation_tolerance - ONE) * (s.phase == 5))
-    consistent = (s.stance == ACCEPTANCE) & (s.repression <= limit)
-    if ctx.on.habituation:
-        consistent &= s.habituation >= p.habituation_threshold
-    phase = phase + consistent.astype(np.int8)
-    phase = phase * ctx.present.astype(np.int8)
-    return s.replace(phase=phase.astype(np.int8))
+    tolerance = at(p, P.habituation_tolerance + j)
+    limit = at(p, P.low_repression + j) * (
+        ONE + (tolerance - ONE) * as_f32(previous_phase == _PHASE5)
+    )
+    consistent = (stance == ACCEPTANCE) and (repression <= limit)
+    if on.habituation:
+        consistent = consistent and habituation >= at(p, P.habituation_threshold + j)
+    return (phase + as_f32(consistent)) * as_f32(present)

@@ -4,70 +4,109 @@ Seeds: 001 "Phase 1" (information needs links and is choked by repression; hypot
 001 "Phase 2" (egregious events activate the network), issue 2 (a limited stock of attention
 shared by all countries), 001 "Phase 5" and the critical moments (attention fades with gross
 violations), 000 (reduced network activity once rights are respected).
+
+Scalar float32 rules for one country-replicate (see :mod:`spirallab.model.rules`); the kernel
+(:mod:`spirallab.model.kernel`) composes them.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from spirallab.model.context import Context, hazard_to_probability
-from spirallab.model.events import Emit
-from spirallab.model.state import ARGUMENT, RHETORIC, F, State
+from spirallab.model.f32math import at
+from spirallab.model.rules import ARGUMENT, ONE, RHETORIC, P, as_f32, hazard, rule
+
+F32 = np.float32
+_PHASE5 = F32(5.0)
+_TINY_TOTAL = F32(1e-6)
 
 
-def gather_information(s: State, ctx: Context, emit: Emit) -> State:
-    """Boomerang, first leg, and hypothesis 1: information flows out; enough sets the agenda."""
-    p, on, dt = ctx.params, ctx.on, ctx.dt
-    choke = 1.0 - p.information_choke * s.repression_political
-    inflow = p.monitoring_rate * ctx.density + p.un_information_gain * ctx.levers.un_mechanism
-    if on.boomerang:
-        inflow = inflow + p.information_rate * s.linkage * choke
-    info = s.information + dt * (
-        inflow * (1.0 - s.information) - p.information_decay * s.information
-    )
+@rule
+def gather_information(
+    information: Any,
+    on_agenda: Any,
+    linkage: Any,
+    political: Any,
+    u_massacre: Any,
+    started: Any,
+    dt: Any,
+    density: Any,
+    un_lever: Any,
+    p: Any,
+    j: int,
+    on: Any,
+) -> Any:
+    """Boomerang, first leg, and hypothesis 1: information flows out; enough sets the agenda.
 
-    if on.egregious_events:
-        rate = p.massacre_rate * s.repression_political * s.repression_political
-        massacre = (ctx.draws.massacre < hazard_to_probability(rate, dt)) & ctx.started
-        info = info + massacre * (p.massacre_information * (1.0 - info))
-        emit("massacre", massacre)
-
-    info = np.minimum(info, np.float32(1.0))
-    if on.agenda_setting:
-        on_agenda = s.on_agenda | ((info >= p.agenda_threshold) & ctx.started)
-    else:
-        on_agenda = s.on_agenda | ctx.started
-    emit("on_agenda", on_agenda & ~s.on_agenda)
-    return s.replace(information=info, on_agenda=on_agenda)
-
-
-def salience(s: State, ctx: Context) -> F:
-    """How strongly a country calls for the network's attention."""
-    p = ctx.params
-    if ctx.on.attention_fading:
-        demand = s.repression_political + p.endemic_salience * s.repression_endemic
-        # 000, "Respect for human rights": reduced network activity.
-        demand = demand * (1.0 - p.attention_release * (s.phase == 5))
-    else:
-        demand = np.ones_like(s.repression_political)
-    demand = (demand + ctx.levers.naming_and_shaming) * (s.on_agenda & ctx.started)
-    out: F = demand
-    return out
-
-
-def allocate_attention(s: State, ctx: Context) -> State:
-    """Share the network's limited attention among the countries on its agenda.
-
-    Demand is rationed in proportion when it exceeds capacity; capacity grows with world time.
+    Returns (information, on_agenda, massacre happened, newly on the agenda).
     """
-    p, dt = ctx.params, ctx.dt
-    demand = salience(s, ctx)
-    total = demand.sum(axis=0, keepdims=True)  # sums rows in order: chunk-invariant
-    capacity = p.attention_capacity * ctx.density
-    ration = np.minimum(np.float32(1.0), capacity / np.maximum(total, np.float32(1e-6)))
-    target = np.minimum(demand * ration, np.float32(1.0))
-    attention = s.attention + dt * p.attention_rate * (target - s.attention)
-    arguing = (s.stance == RHETORIC) | (s.stance == ARGUMENT)
-    shaming = 1.0 + (p.shaming_gain_concessions - 1.0) * arguing
-    campaign = attention * shaming * (1.0 + ctx.levers.naming_and_shaming)
-    return s.replace(attention=attention, campaign=campaign)
+    choke = ONE - at(p, P.information_choke + j) * political
+    inflow = at(p, P.monitoring_rate + j) * density + at(p, P.un_information_gain + j) * un_lever
+    if on.boomerang:
+        inflow = inflow + at(p, P.information_rate + j) * linkage * choke
+    info = information + dt * (
+        inflow * (ONE - information) - at(p, P.information_decay + j) * information
+    )
+    massacre = False
+    if on.egregious_events:
+        rate = at(p, P.massacre_rate + j) * political * political
+        massacre = (u_massacre < hazard(rate, dt)) and started
+        info = info + as_f32(massacre) * (at(p, P.massacre_information + j) * (ONE - info))
+    info = min(info, ONE)
+    if on.agenda_setting:
+        agenda = on_agenda or ((info >= at(p, P.agenda_threshold + j)) and started)
+    else:
+        agenda = on_agenda or started
+    return info, agenda, massacre, agenda and not on_agenda
+
+
+@rule
+def salience(
+    political: Any,
+    endemic: Any,
+    phase: Any,
+    on_agenda: Any,
+    started: Any,
+    naming_lever: Any,
+    p: Any,
+    j: int,
+    on: Any,
+) -> Any:
+    """How strongly a country calls for the network's attention."""
+    if on.attention_fading:
+        demand = political + at(p, P.endemic_salience + j) * endemic
+        # 000, "Respect for human rights": reduced network activity.
+        demand = demand * (ONE - at(p, P.attention_release + j) * as_f32(phase == _PHASE5))
+    else:
+        demand = ONE
+    return (demand + naming_lever) * as_f32(on_agenda and started)
+
+
+@rule
+def allocate_attention(
+    attention: Any,
+    demand: Any,
+    total_demand: Any,
+    stance: Any,
+    dt: Any,
+    density: Any,
+    naming_lever: Any,
+    p: Any,
+    j: int,
+) -> Any:
+    """The country's share of the network's limited attention, and its campaign.
+
+    ``total_demand`` is the demand of all countries of the replicate, added in country order.
+    Demand is rationed in proportion when it exceeds capacity; capacity grows with world time.
+    Returns (attention, campaign).
+    """
+    capacity = at(p, P.attention_capacity + j) * density
+    ration = min(ONE, capacity / max(total_demand, _TINY_TOTAL))
+    target = min(demand * ration, ONE)
+    attention = attention + dt * at(p, P.attention_rate + j) * (target - attention)
+    arguing = (stance == RHETORIC) | (stance == ARGUMENT)
+    shaming = ONE + (at(p, P.shaming_gain_concessions + j) - ONE) * as_f32(arguing)
+    campaign = attention * shaming * (ONE + naming_lever)
+    return attention, campaign

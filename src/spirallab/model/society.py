@@ -4,44 +4,65 @@ Seeds: 000 (activism too dangerous under repression; activists emboldened and pr
 international links once concessions begin), 001 "Phase 3" (concessions open space; the
 international echo empowers and partly protects; the movement first depends on a handful of
 leaders; people lose their fear), 001 purpose 2 of networks (partial protection).
+
+A scalar float32 rule for one country-replicate (see :mod:`spirallab.model.rules`).
 """
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
 
-from spirallab.model.context import Context
-from spirallab.model.state import RHETORIC, F, State
+from spirallab.model.f32math import at
+from spirallab.model.rules import ONE, RHETORIC, ZERO, P, as_f32, rule
 
 
-def mobilise(s: State, ctx: Context) -> State:
-    """Grow or erode the movement, its fear, its leadership and its links abroad."""
-    p, on, dt, lv = ctx.params, ctx.on, ctx.dt, ctx.levers
-    one = np.float32(1.0)
-    protection: F = p.un_protection * lv.un_mechanism
-    echo: F | np.float32 = one
+@rule
+def mobilise(
+    mobilisation: Any,
+    fear: Any,
+    linkage: Any,
+    key_leaders: Any,
+    attention: Any,
+    political: Any,
+    stance: Any,
+    dt: Any,
+    civil_society: Any,
+    un_lever: Any,
+    fund_lever: Any,
+    p: Any,
+    j: int,
+    on: Any,
+) -> Any:
+    """Grow or erode the movement, its fear, its leadership and its links abroad.
+
+    Returns (mobilisation, fear, linkage, key_leaders).
+    """
+    protection = at(p, P.un_protection + j) * un_lever
+    echo = ONE
     if on.boomerang:
-        reach = s.attention * s.linkage
-        protection = protection + p.protection_strength * reach
-        echo = one + p.echo_gain * reach
-    effective = s.repression_political * (one - np.minimum(protection, one))
-    space = p.closed_space + (one - p.closed_space) * (s.stance >= RHETORIC)
-    funding = one + p.funding_gain * lv.fund_domestic_groups
+        reach = attention * linkage
+        protection = protection + at(p, P.protection_strength + j) * reach
+        echo = ONE + at(p, P.echo_gain + j) * reach
+    effective = political * (ONE - min(protection, ONE))
+    opened = as_f32(stance >= RHETORIC)
+    space = at(p, P.closed_space + j) + (ONE - at(p, P.closed_space + j)) * opened
+    funding = ONE + at(p, P.funding_gain + j) * fund_lever
 
-    growth = p.mobilisation_rate * space * (one - s.fear) * echo * funding
-    room = np.maximum(ctx.civil_society - s.mobilisation, np.float32(0.0))
-    mobilisation = s.mobilisation + dt * (
-        growth * room - p.repression_toll * effective * s.mobilisation
+    growth = at(p, P.mobilisation_rate + j) * space * (ONE - fear) * echo * funding
+    room = max(civil_society - mobilisation, ZERO)
+    grown = mobilisation + dt * (
+        growth * room - at(p, P.repression_toll + j) * effective * mobilisation
     )
-    mobilisation = np.minimum(np.maximum(mobilisation, np.float32(0.0)), ctx.civil_society)
+    grown = min(max(grown, ZERO), civil_society)
 
-    emboldened = one - p.courage * (s.stance >= RHETORIC)
-    fear = s.fear + dt * p.fear_rate * (effective * emboldened - s.fear)
-    linkage = s.linkage
+    emboldened = ONE - at(p, P.courage + j) * opened
+    new_fear = fear + dt * at(p, P.fear_rate + j) * (effective * emboldened - fear)
+    new_linkage = linkage
     if on.boomerang:
-        pull = (s.attention + s.mobilisation) * funding
-        linkage = linkage + dt * (
-            p.linkage_rate * pull * (one - linkage) - p.linkage_erosion * effective * linkage
+        pull = (attention + mobilisation) * funding
+        new_linkage = linkage + dt * (
+            at(p, P.linkage_rate + j) * pull * (ONE - linkage)
+            - at(p, P.linkage_erosion + j) * effective * linkage
         )
-    leaders = s.key_leaders + dt * p.leader_growth * s.mobilisation
-    return s.replace(mobilisation=mobilisation, fear=fear, linkage=linkage, key_leaders=leaders)
+    leaders = key_leaders + dt * at(p, P.leader_growth + j) * mobilisation
+    return grown, new_fear, new_linkage, leaders

@@ -7,6 +7,7 @@ replicates share the array, which keeps runs bit-identical whatever the chunking
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,62 @@ PHASE_LABELS = {
     4: "prescriptive status",
     5: "rule-consistent behaviour",
 }
+
+
+# Rows of the compiled kernel's state tile (kernel.py), LANES float32 each per country:
+# the State's variables (flags as 0/1, stance and phase as codes), the derived observables
+# and the lever strengths in force; a named tuple of ints, which Numba reads as constants.
+TILE_ROWS: tuple[str, ...] = (
+    "stance",
+    "repression_political",
+    "repression_endemic",
+    "legitimacy",
+    "rally",
+    "entrapment",
+    "habituation",
+    "new_regime",
+    "regime_age",
+    "ratified_core",
+    "ratified_protocols",
+    "constitution",
+    "complaint_mechanism",
+    "trained_officials",
+    "mobilisation",
+    "fear",
+    "key_leaders",
+    "linkage",
+    "information",
+    "on_agenda",
+    "attention",
+    "campaign",
+    "pressure_above",
+    "phase",
+    # derived, filled in before recording
+    "repression",
+    "institutions",
+    "pressure_below",
+    # scratch: this step's demand for the network's attention and its six uniform draws
+    "demand",
+    "u_phase",
+    "u_choice",
+    "u_massacre",
+    "u_institution",
+    "u_ratification",
+    "u_lever",
+    # lever strengths in force this step (setup.LEVER_KINDS order)
+    "lever_aid_conditionality",
+    "lever_naming_and_shaming",
+    "lever_un_mechanism",
+    "lever_bilateral_pressure",
+    "lever_withdraw_pressure",
+    "lever_fund_domestic_groups",
+    "lever_imposed_crackdown",
+    "lever_regime_change",
+)
+# The State variables the kernel loads at the start (the first rows of the tile).
+STATE_ROWS: tuple[str, ...] = TILE_ROWS[: TILE_ROWS.index("phase") + 1]
+_Rows = namedtuple("_Rows", TILE_ROWS)  # type: ignore[misc]
+ROW: Any = _Rows(*range(len(TILE_ROWS)))
 
 
 @dataclass(frozen=True)
