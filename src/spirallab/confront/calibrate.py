@@ -84,7 +84,7 @@ def holdout_countries(country_ids: Sequence[str], fraction: float, seed: int) ->
         return []
     ids = sorted(country_ids)
     rng = np.random.default_rng(seed)
-    n = int(round(fraction * len(ids)))
+    n = round(fraction * len(ids))
     return sorted(rng.choice(ids, size=n, replace=False).tolist())
 
 
@@ -118,8 +118,12 @@ class Problem:
         noise = float(theta.get("pts_noise", 0.6))
         stats = [
             simulated_summaries(
-                self.observed, tr.phase[..., r], tr.repression[..., r], tr.ratified[..., r],
-                noise, self.bias,
+                self.observed,
+                tr.phase[..., r],
+                tr.repression[..., r],
+                tr.ratified[..., r],
+                noise,
+                self.bias,
             )
             for r in range(self.replicates)
         ]
@@ -211,7 +215,8 @@ class Posterior:
             raise InputError(
                 "not a calibration folder",
                 file=folder,
-                expected="a folder written by `spirallab calibrate` (posterior.parquet, calibration.json)",
+                expected="a folder written by `spirallab calibrate`"
+                " (posterior.parquet, calibration.json)",
             )
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -292,8 +297,16 @@ def calibrate(
     import pyabc
 
     logging.getLogger("ABC").setLevel(logging.WARNING)
-    for name in ("ABC.Sampler", "ABC.History", "ABC.Distance", "ABC.Epsilon", "ABC.Population",
-                 "ABC.Predictor", "ABC.Transition", "ABC.Adaptation"):
+    for name in (
+        "ABC.Sampler",
+        "ABC.History",
+        "ABC.Distance",
+        "ABC.Epsilon",
+        "ABC.Population",
+        "ABC.Predictor",
+        "ABC.Transition",
+        "ABC.Adaptation",
+    ):
         logging.getLogger(name).setLevel(logging.WARNING)
     out.mkdir(parents=True, exist_ok=True)
     db_path = out / "abc.db"

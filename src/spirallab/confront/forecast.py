@@ -56,8 +56,9 @@ def forecast(
     if record.until != origin:
         raise ValueError("the record must be cut at the origin")
     if to <= origin:
-        raise InputError("--to must be after --origin", where="--to", found=to,
-                         expected=f"a year after {origin}")
+        raise InputError(
+            "--to must be after --origin", where="--to", found=to, expected=f"a year after {origin}"
+        )
     first = max(record.first_year, origin - window)
     scenario = world_scenario(
         record,
@@ -94,7 +95,8 @@ def forecast(
     w /= w.sum(axis=1, keepdims=True)
     ess = 1.0 / (w**2).sum(axis=1)
     recent = (years <= origin) & (years > origin - LOOKBACK)
-    scored = ~np.isnan(obs.pts[recent]).all(axis=0)  # (C, 3): the source scores the country
+    # (C, 3): the source scored the country in the last LOOKBACK years
+    scored: npt.NDArray[np.bool_] = ~np.isnan(obs.pts[recent]).all(axis=0)
     rows: list[pd.DataFrame] = []
     levels = np.arange(1, 6)
     for yi in np.flatnonzero(years > origin):
@@ -139,10 +141,17 @@ def check_forecasts(df: pd.DataFrame, where: str) -> None:
     """Refuse a forecast table that is not tidy or whose probabilities do not sum to 1."""
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
-        raise InputError("missing column", file=where, where=missing[0], expected=", ".join(COLUMNS))
+        raise InputError(
+            "missing column", file=where, where=missing[0], expected=", ".join(COLUMNS)
+        )
     sums = df.groupby(["country_id", "year", "target"])["probability"].sum()
     bad = sums[(sums - 1.0).abs() > 1e-6]
     if len(bad):
         key = bad.index[0]
-        raise InputError("probabilities do not sum to 1", file=where, where=str(key),
-                         found=round(float(bad.iloc[0]), 6), expected="1 per country, year, target")
+        raise InputError(
+            "probabilities do not sum to 1",
+            file=where,
+            where=str(key),
+            found=round(float(bad.iloc[0]), 6),
+            expected="1 per country, year, target",
+        )

@@ -36,8 +36,8 @@ def pts_probabilities(repression: Any, noise: Any, bias: float = 0.0) -> F64:
     sd = np.maximum(np.asarray(noise, dtype=np.float64), 1e-6)
     cuts = np.array([1.5, 2.5, 3.5, 4.5])
     cdf = ndtr((cuts - mu[..., None]) / np.asarray(sd)[..., None])
-    lower = np.concatenate([np.zeros(cdf.shape[:-1] + (1,)), cdf], axis=-1)
-    upper = np.concatenate([cdf, np.ones(cdf.shape[:-1] + (1,))], axis=-1)
+    lower = np.concatenate([np.zeros((*cdf.shape[:-1], 1)), cdf], axis=-1)
+    upper = np.concatenate([cdf, np.ones((*cdf.shape[:-1], 1))], axis=-1)
     out: F64 = np.clip(upper - lower, 0.0, 1.0)
     return out
 

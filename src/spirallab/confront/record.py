@@ -93,12 +93,18 @@ def load_record(data: Path | str, until: int, first_year: int | None = None) -> 
     coded = code_phases(cut, casefiles={})
     probs = phase_probabilities(coded)
     coded = pd.concat(
-        [coded[["country_id", "year", "phase", "phase_set"]].reset_index(drop=True),
-         probs.reset_index(drop=True)],
+        [
+            coded[["country_id", "year", "phase", "phase_set"]].reset_index(drop=True),
+            probs.reset_index(drop=True),
+        ],
         axis=1,
     )
     return Record(
-        panel=cut, coded=coded, until=until, first_year=max(lo, first_year or lo), data_dir=str(data)
+        panel=cut,
+        coded=coded,
+        until=until,
+        first_year=max(lo, first_year or lo),
+        data_dir=str(data),
     )
 
 

@@ -43,7 +43,9 @@ class WorldModel:
         ``i*replicates .. (i+1)*replicates - 1``. Names not in the model (the observation
         model's) are ignored here."""
         known = {
-            k: np.asarray(v, dtype=np.float64) for k, v in parameters.items() if k in self.setup.params
+            k: np.asarray(v, dtype=np.float64)
+            for k, v in parameters.items()
+            if k in self.setup.params
         }
         rec = run_points(self.setup, list(seeds), replicates, known, observables=RECORDED)
         return Trajectories(

@@ -62,7 +62,7 @@ def observed_grid(record: Record, years: npt.NDArray[np.int64], country_ids: lis
         pts[yi, ci, k] = as_float(p[s])
     polity[yi, ci] = as_float(p["polity2"])
     covered = p["ratification_covered"].to_numpy(dtype=bool)
-    both = (p["ratified_iccpr"].to_numpy(dtype=bool) & p["ratified_cat"].to_numpy(dtype=bool))
+    both = p["ratified_iccpr"].to_numpy(dtype=bool) & p["ratified_cat"].to_numpy(dtype=bool)
     ratified[yi[covered], ci[covered]] = both[covered].astype(np.float64)
     coded = record.coded
     sel = coded["year"].isin(list(y_index)) & coded["country_id"].isin(list(c_index))
@@ -94,13 +94,16 @@ def _time_in_phase(expected: F64, mask: npt.NDArray[np.bool_]) -> F64:
     out = []
     for g in groups:
         share = (g & mask).sum(axis=0)[keep] / n[keep]
-        out += [float(share.mean()) if keep.any() else 0.0, float(share.std()) if keep.any() else 0.0]
+        out += [
+            float(share.mean()) if keep.any() else 0.0,
+            float(share.std()) if keep.any() else 0.0,
+        ]
     return np.array(out)
 
 
 def record_summaries(obs: Observed) -> dict[str, F64]:
     """The statistics of the record itself."""
-    coded = ~np.isnan(obs.phase_probs).any(axis=-1)
+    coded: npt.NDArray[np.bool_] = ~np.isnan(obs.phase_probs).any(axis=-1)
     shares = np.where(coded[..., None], obs.phase_probs, 0.0).sum(axis=1)
     phase_share = shares / np.maximum(coded.sum(axis=1), 1)[:, None]
     pts_counts = np.stack([(obs.pts == k).sum(axis=(1, 2)) for k in range(1, 6)], axis=1)
@@ -155,7 +158,9 @@ def simulated_summaries(
     """Statistics of one simulated world (arrays (years, countries)) on the record's grid."""
     coded = ~np.isnan(obs.phase_probs).any(axis=-1) & (phase > 0)
     onehot = (phase[..., None] == np.arange(1, 6)).astype(np.float64)
-    phase_share = (onehot * coded[..., None]).sum(axis=1) / np.maximum(coded.sum(axis=1), 1)[:, None]
+    phase_share = (onehot * coded[..., None]).sum(axis=1) / np.maximum(coded.sum(axis=1), 1)[
+        :, None
+    ]
     probs = np.stack(
         [pts_probabilities(repression, pts_noise, bias.get(s, 0.0)) for s in PTS_SOURCES], axis=2
     )  # (Y, C, 3, 5)

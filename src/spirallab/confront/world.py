@@ -164,7 +164,11 @@ def world_countries(
             | (country_panel["mass_killing"].fillna(0).astype(int) > 0)
         ]["year"]
         rng = _latent(cid, seed)
-        name = str(country_panel["name"].dropna().iloc[-1]) if country_panel["name"].notna().any() else cid
+        name = (
+            str(country_panel["name"].dropna().iloc[-1])
+            if country_panel["name"].notna().any()
+            else cid
+        )
         out.append(
             Country(
                 id=cid,
@@ -225,7 +229,8 @@ def world_scenario(
     return Scenario.model_validate(
         {
             "name": name or f"world-{start}",
-            "description": f"Every panel country from its observed state; data up to {record.until}.",
+            "description": "Every panel country from its observed state;"
+            f" data up to {record.until}.",
             "start": start,
             "end": end,
             "replicates": replicates,
