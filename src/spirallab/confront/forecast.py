@@ -96,7 +96,7 @@ def forecast(
     ess = 1.0 / (w**2).sum(axis=1)
     recent = (years <= origin) & (years > origin - LOOKBACK)
     # (C, 3): the source scored the country in the last LOOKBACK years
-    scored: npt.NDArray[np.bool_] = ~np.isnan(obs.pts[recent]).all(axis=0)
+    scored = np.asarray(~np.isnan(obs.pts[recent]).all(axis=0), dtype=bool)
     rows: list[pd.DataFrame] = []
     levels = np.arange(1, 6)
     for yi in np.flatnonzero(years > origin):

@@ -103,7 +103,7 @@ def _time_in_phase(expected: F64, mask: npt.NDArray[np.bool_]) -> F64:
 
 def record_summaries(obs: Observed) -> dict[str, F64]:
     """The statistics of the record itself."""
-    coded: npt.NDArray[np.bool_] = ~np.isnan(obs.phase_probs).any(axis=-1)
+    coded = np.asarray(~np.isnan(obs.phase_probs).any(axis=-1), dtype=bool)
     shares = np.where(coded[..., None], obs.phase_probs, 0.0).sum(axis=1)
     phase_share = shares / np.maximum(coded.sum(axis=1), 1)[:, None]
     pts_counts = np.stack([(obs.pts == k).sum(axis=(1, 2)) for k in range(1, 6)], axis=1)
