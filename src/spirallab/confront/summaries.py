@@ -177,6 +177,19 @@ def simulated_summaries(
     return _dynamic_stats(expected, coded, obs, phase_share, pts_share, pts_moves, rat)
 
 
+def compress(stats: Mapping[str, F64], n_years: int, block: int = 5) -> dict[str, F64]:
+    """The statistics with the per-year share tables averaged over ``block``-year periods.
+
+    ABC compares these: a few hundred noisy yearly shares would drown the other statistics.
+    """
+    out = dict(stats)
+    edges = np.arange(0, n_years, block)
+    for key in ("phase_share", "pts_share"):
+        table = np.asarray(stats[key]).reshape(n_years, 5)
+        out[key] = np.concatenate([table[a : a + block].mean(axis=0) for a in edges])
+    return out
+
+
 def flatten(stats: Mapping[str, F64]) -> F64:
     """All statistics in one vector (the order of :func:`record_summaries`)."""
     return np.concatenate([np.asarray(stats[k], dtype=np.float64) for k in stats])
