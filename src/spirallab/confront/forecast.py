@@ -79,7 +79,10 @@ def forecast(
     obs = observed_grid(record, years, model.setup.country_ids)
     n_c = len(model.setup.country_ids)
     loglik = np.zeros((n_c, tr.phase.shape[2]))
-    hist = np.flatnonzero(years <= origin)
+    # Condition on everything the record holds: the cut in load_record is the one guard
+    # against look-ahead (tests/confront/test_lookahead.py shows a leak through it is caught).
+    seen = int(record.panel["year"].max())
+    hist = np.flatnonzero(years <= seen)
     for yi in hist:
         for c in range(n_c):
             if years[yi] <= starts[c]:
@@ -94,7 +97,7 @@ def forecast(
     w = np.exp(loglik - loglik.max(axis=1, keepdims=True))
     w /= w.sum(axis=1, keepdims=True)
     ess = 1.0 / (w**2).sum(axis=1)
-    recent = (years <= origin) & (years > origin - LOOKBACK)
+    recent = (years <= seen) & (years > seen - LOOKBACK)
     # (C, 3): the source scored the country in the last LOOKBACK years
     scored = np.asarray(~np.isnan(obs.pts[recent]).all(axis=0), dtype=bool)
     rows: list[pd.DataFrame] = []
