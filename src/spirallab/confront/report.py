@@ -180,9 +180,12 @@ def _reliability_figure(allf: pd.DataFrame, observed: pd.DataFrame) -> str:
     return _png(fig)
 
 
-def _fans(
-    fc: pd.DataFrame, record_pts: pd.DataFrame, target: str, per_figure: int = 36
-) -> list[str]:
+def _fans(fc: pd.DataFrame, history: pd.DataFrame, target: str, origin: int) -> list[str]:
+    """Every country's fan (median, 50% and 90% bands) with what was then observed.
+
+    Small multiples drawn on one set of axes (cells offset in x and y): hundreds of separate
+    axes would take minutes to draw.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -190,32 +193,42 @@ def _fans(
 
     sub = fc[fc["target"] == target]
     ids = sorted(sub["country_id"].unique())
-    out = []
-    for start in range(0, len(ids), per_figure):
-        chunk = ids[start : start + per_figure]
-        cols = 6
-        rows = -(-len(chunk) // cols)
-        fig, axes = plt.subplots(rows, cols, figsize=(16, 2.1 * rows), squeeze=False, sharey=True)
-        for ax, cid in zip(axes.flat, chunk, strict=False):
-            g = sub[sub["country_id"] == cid].pivot(
-                index="year", columns="level", values="probability"
-            )
-            cdf = g.cumsum(axis=1)
-            for q, alpha in ((0.05, 0.2), (0.25, 0.4)):
-                lo = (cdf >= q).idxmax(axis=1)
-                hi = (cdf >= 1 - q).idxmax(axis=1)
-                ax.fill_between(g.index, lo, hi, color="#4477aa", alpha=alpha, step="mid")
-            med = (cdf >= 0.5).idxmax(axis=1)
-            ax.step(g.index, med, where="mid", color="#4477aa")
-            h = record_pts[record_pts["country_id"] == cid]
-            ax.plot(h["year"], h["value"], color="black", marker=".", linewidth=0.8)
-            ax.set_title(cid, fontsize=8)
-            ax.set_ylim(0.5, 5.5)
-        for ax in list(axes.flat)[len(chunk) :]:
-            ax.axis("off")
-        fig.suptitle(f"{target}: forecast median, 50% and 90% bands; observed in black")
-        out.append(_png(fig))
-    return out
+    if not ids:
+        return []
+    cols = 8
+    rows = -(-len(ids) // cols)
+    past = 1  # the cell starts just before the origin
+    span = int(sub["year"].max()) - origin + past + 3
+    fig, ax = plt.subplots(figsize=(16, 1.15 * rows + 0.6))
+    hist = history[(history["year"] > origin - past) & (history["year"] <= sub["year"].max())]
+    wide = sub.pivot_table(index=["country_id", "year"], columns="level", values="probability")
+    cdf = wide.cumsum(axis=1)
+    levels = np.array(cdf.columns, dtype=float)
+    for n, cid in enumerate(ids):
+        x0 = (n % cols) * span - (origin - past)
+        y0 = -(n // cols) * 6.5
+        c = cdf.loc[cid]
+        yrs = c.index.to_numpy(dtype=float) + x0
+        values = c.to_numpy()
+
+        def level_at(q: float, values: np.ndarray = values) -> np.ndarray:
+            out: np.ndarray = levels[np.argmax(values >= q - 1e-9, axis=1)]
+            return out
+
+        for q, alpha in ((0.05, 0.2), (0.25, 0.45)):
+            ax.fill_between(yrs, level_at(q) + y0, level_at(1 - q) + y0, color="#4477aa",
+                            alpha=alpha, step="mid", linewidth=0)
+        ax.step(yrs, level_at(0.5) + y0, where="mid", color="#4477aa", linewidth=1)
+        h = hist[hist["country_id"] == cid]
+        ax.plot(h["year"] + x0, h["value"] + y0, color="black", marker=".", markersize=2,
+                linewidth=0.7)
+        ax.text(origin - past + x0, y0 + 5.6, cid, fontsize=6)
+        ax.plot([origin + 0.5 + x0] * 2, [y0 + 0.6, y0 + 5.4], color="grey", linewidth=0.4)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(f"{target}: forecast median, 50% and 90% bands after the origin (grey line);"
+                 " what happened (levels 1-5) in black", fontsize=9)
+    return [_png(fig)]
 
 
 def forecast_report(
@@ -256,6 +269,7 @@ def forecast_report(
         ]
     for target in sorted(main["target"].unique()):
         hist = obs_long[obs_long["target"] == target]
-        body += [f"<h2>Fans: {html.escape(target)}</h2>", *_fans(main, hist, target)]
+        body += [f"<h2>Fans: {html.escape(target)}</h2>",
+                 *_fans(main, hist, target, int(meta["origin"]))]
     body += ["<h2>Mean log score per country</h2>", _table(tables["by_country_id"])]
     path.write_text(_page("Forecast scores", body), encoding="utf-8")
