@@ -361,17 +361,16 @@ def calibrate(
             json.dumps({"fingerprint": _jsonable(fingerprint)}, indent=2), encoding="utf-8"
         )
     started = time.perf_counter()
-    while True:
-        done = int(history.total_nr_simulations) if history.max_t >= 0 else 0
-        gens = int(history.max_t) + 1
-        if progress is not None:
-            progress(min(done, simulations), simulations, f"generation {gens}")
-        if done >= simulations or gens >= generations:
-            break
-        if gens > 0:
-            # A fresh seed per generation keeps resumed and uninterrupted runs on one stream.
-            np.random.seed(seed + 1000 * gens)
-        history = abc.run(max_nr_populations=1, max_total_nr_simulations=simulations)
+    # One run call for all generations: pyabc adapts epsilon only within a run.
+    done_gens = int(history.max_t) + 1
+    if done_gens < generations and _spent(history) < simulations:
+        with _Watcher(db_path, simulations, progress):
+            history = abc.run(
+                max_nr_populations=generations - done_gens,
+                max_total_nr_simulations=simulations,
+            )
+    if progress is not None:
+        progress(min(_spent(history), simulations), simulations, "done")
     df, w = history.get_distribution(m=0, t=history.max_t)
     particles = df.reset_index(drop=True)[[n for n, _, _ in problem.priors]].copy()
     particles["weight"] = np.asarray(w, dtype=np.float64) / np.sum(w)
@@ -388,6 +387,45 @@ def calibrate(
     post = Posterior(particles, meta)
     post.save(out)
     return post
+
+
+def _spent(history: Any) -> int:
+    return int(history.total_nr_simulations) if history.max_t >= 0 else 0
+
+
+class _Watcher:
+    """Reports progress from pyabc's SQLite history every second (works for every sampler)."""
+
+    def __init__(self, db: Path, total: int, progress: Callable[[int, int, str], None] | None):
+        import threading
+
+        self.db, self.total, self.progress = db, total, progress
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        import sqlite3
+
+        while not self.stop.wait(1.0):
+            try:
+                with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=1) as con:
+                    t, n = con.execute(
+                        "select max(t), sum(nr_samples) from populations where t >= 0"
+                    ).fetchone()
+            except sqlite3.Error:
+                continue
+            if self.progress is not None and t is not None:
+                self.progress(min(int(n or 0), self.total), self.total, f"generation {t + 1}")
+
+    def __enter__(self) -> _Watcher:
+        if self.progress is not None:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join()
 
 
 def _jsonable(value: Any) -> Any:
