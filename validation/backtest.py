@@ -46,6 +46,7 @@ def main() -> None:
     ap.add_argument("--train", default="1976-2003")
     ap.add_argument("--to", type=int, default=2012)
     ap.add_argument("--holdout", type=float, default=0.2)
+    ap.add_argument("--workers", type=int, default=1, help="pyabc multi-core sampler processes")
     ap.add_argument("--reuse", action="store_true", help="reuse finished calibrations in --out")
     args = ap.parse_args()
     first, origin = (int(x) for x in args.train.split("-"))
@@ -60,7 +61,7 @@ def main() -> None:
         else:
             problem = build_problem(record, first, origin, rival=rival, holdout=args.holdout)
             posts[rival] = calibrate(problem, cal, simulations=args.simulations,
-                                     population=args.population)
+                                     population=args.population, workers=args.workers)
         fc = args.out / f"fc-{rival}"
         fc.mkdir(parents=True, exist_ok=True)
         res = forecast(posts[rival], record, origin, args.to)

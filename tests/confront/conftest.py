@@ -25,6 +25,7 @@ def tiny_posterior(folder: Path, train: tuple[int, int] = (1990, 2000)) -> Path:
             "repression_adjust": [0.5, 0.6, 0.4, 0.5],
             "retreat_rate": [0.06, 0.1, 0.05, 0.08],
             "pts_noise": [0.6, 0.5, 0.7, 0.6],
+            "pts_country_sd": [0.4, 0.5, 0.3, 0.4],
             "weight": [0.25, 0.25, 0.25, 0.25],
         }
     )

@@ -48,8 +48,9 @@ PRIORS: tuple[tuple[str, float, float], ...] = (
     ("repression_adjust", 0.05, 2.0),
     ("retreat_rate", 0.0, 0.5),
     ("pts_noise", 0.2, 1.5),
+    ("pts_country_sd", 0.0, 1.5),
 )
-OBSERVATION_PARAMETERS = ("pts_noise",)
+OBSERVATION_PARAMETERS = ("pts_noise", "pts_country_sd")
 
 # The rival explanations: mechanism switches of the scenario (spirallab explain).
 RIVALS: dict[str, dict[str, bool]] = {
@@ -117,6 +118,7 @@ class Problem:
         params = {k: [float(v)] for k, v in theta.items()}
         tr = self.model.run(params, [seed], self.replicates)
         noise = float(theta.get("pts_noise", 0.6))
+        country_sd = float(theta.get("pts_country_sd", 0.0))
         stats = [
             simulated_summaries(
                 self.observed,
@@ -125,6 +127,7 @@ class Problem:
                 tr.ratified[..., r],
                 noise,
                 self.bias,
+                country_sd,
             )
             for r in range(self.replicates)
         ]

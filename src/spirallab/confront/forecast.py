@@ -73,11 +73,21 @@ def forecast(
     seeds = [seed * 100_003 + i for i in range(draws)]
     tr = model.run(params, seeds, replicates)
     noise = np.repeat(theta["pts_noise"].to_numpy(dtype=np.float64), replicates)
+    # Each particle carries its own persistent PTS offset per country (observation.py); the
+    # history weights select the offsets that fit the country's scores.
+    country_sd = np.repeat(
+        theta["pts_country_sd"].to_numpy(dtype=np.float64)
+        if "pts_country_sd" in theta.columns
+        else np.zeros(draws),
+        replicates,
+    )
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(7,)))
     bias = {k: float(v) for k, v in post.meta.get("pts_bias", {}).items()}
     years = model.setup.years
     starts = model.setup.starts
     obs = observed_grid(record, years, model.setup.country_ids)
     n_c = len(model.setup.country_ids)
+    offset = rng.standard_normal((n_c, tr.phase.shape[2])) * country_sd[None, :]
     loglik = np.zeros((n_c, tr.phase.shape[2]))
     # Condition on everything the record holds: the cut in load_record is the one guard
     # against look-ahead (tests/confront/test_lookahead.py shows a leak through it is caught).
@@ -91,7 +101,9 @@ def forecast(
             for k, s in enumerate(PTS_SOURCES):
                 level = obs.pts[yi, c, k]
                 if not np.isnan(level):
-                    p = pts_probabilities(rep, noise, bias.get(s, 0.0))[:, int(level) - 1]
+                    p = pts_probabilities(rep, noise, bias.get(s, 0.0), offset[c])[
+                        :, int(level) - 1
+                    ]
                     loglik[c] += np.log(np.maximum(p, 1e-12))
             loglik[c] += np.log(phase_likelihood(tr.phase[yi, c], obs.phase_probs[yi, c]))
     w = np.exp(loglik - loglik.max(axis=1, keepdims=True))
@@ -109,7 +121,9 @@ def forecast(
             cs = np.flatnonzero(scored[:, k])
             if not len(cs):
                 continue
-            probs = pts_probabilities(rep[cs], noise[None, :], bias.get(s, 0.0))  # (c, N, 5)
+            probs = pts_probabilities(
+                rep[cs], noise[None, :], bias.get(s, 0.0), offset[cs]
+            )  # (c, N, 5)
             f = floor_probabilities(np.einsum("cn,cnk->ck", w[cs], probs))
             rows.append(_tidy([model.setup.country_ids[c] for c in cs], year, s, f))
         onehot = (tr.phase[yi][..., None] == levels).astype(np.float64)

@@ -1,7 +1,10 @@
 """Observation models: how the model's hidden state shows up in the PTS scores and coded phases.
 
-PTS (per source ``s``): a latent score ``1 + 4 * repression + bias_s + noise`` with Gaussian noise
-of standard deviation ``pts_noise`` (calibrated), read as the nearest level 1-5. The ``1 + 4x``
+PTS (per source ``s``): a latent score ``1 + 4 * repression + bias_s + u_c + noise``, read as the
+nearest level 1-5: ``noise`` is Gaussian, independent from year to year, with standard deviation
+``pts_noise``; ``u_c`` is a country's persistent offset (how its scores sit above or below what
+its modelled repression implies, for as long as it is observed), Gaussian with standard
+deviation ``pts_country_sd``; both are calibrated. The ``1 + 4x``
 scale is the one the scenario schema documents for repression; ``bias_s`` is each source's mean
 difference from the other sources on the same country-years of the training record (Amnesty
 reports tend to score a level higher than the State Department).
@@ -30,9 +33,15 @@ PHASE_SLACK = 0.2
 PROBABILITY_FLOOR = 1e-3
 
 
-def pts_probabilities(repression: Any, noise: Any, bias: float = 0.0) -> F64:
+# Gauss-Hermite nodes and weights for averaging over a standard normal country offset.
+_Z, _W = np.polynomial.hermite_e.hermegauss(7)
+OFFSET_NODES: F64 = _Z
+OFFSET_WEIGHTS: F64 = _W / _W.sum()
+
+
+def pts_probabilities(repression: Any, noise: Any, bias: float = 0.0, offset: Any = 0.0) -> F64:
     """P(PTS level 1..5) for each repression value; output has a trailing axis of 5."""
-    mu = 1.0 + 4.0 * np.asarray(repression, dtype=np.float64) + bias
+    mu = 1.0 + 4.0 * np.asarray(repression, dtype=np.float64) + bias + np.asarray(offset)
     sd = np.maximum(np.asarray(noise, dtype=np.float64), 1e-6)
     cuts = np.array([1.5, 2.5, 3.5, 4.5])
     cdf = ndtr((cuts - mu[..., None]) / np.asarray(sd)[..., None])

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from spirallab.confront.observation import pts_probabilities
+from spirallab.confront.observation import OFFSET_NODES, OFFSET_WEIGHTS, pts_probabilities
 from spirallab.confront.record import PHASE_COLUMNS, PTS_SOURCES, Record, as_float
 
 F64 = npt.NDArray[np.float64]
@@ -154,22 +154,33 @@ def simulated_summaries(
     ratified: npt.NDArray[np.float32],
     pts_noise: float,
     bias: Mapping[str, float],
+    country_sd: float = 0.0,
 ) -> dict[str, F64]:
-    """Statistics of one simulated world (arrays (years, countries)) on the record's grid."""
+    """Statistics of one simulated world (arrays (years, countries)) on the record's grid.
+
+    PTS statistics average over the country offset (Gauss-Hermite nodes): the offset is shared
+    by consecutive years, so it widens the level shares but not the yearly changes.
+    """
     coded = ~np.isnan(obs.phase_probs).any(axis=-1) & (phase > 0)
     onehot = (phase[..., None] == np.arange(1, 6)).astype(np.float64)
     phase_share = (onehot * coded[..., None]).sum(axis=1) / np.maximum(coded.sum(axis=1), 1)[
         :, None
     ]
-    probs = np.stack(
-        [pts_probabilities(repression, pts_noise, bias.get(s, 0.0)) for s in PTS_SOURCES], axis=2
-    )  # (Y, C, 3, 5)
     scored = ~np.isnan(obs.pts)
-    pts_counts = (probs * scored[..., None]).sum(axis=(1, 2))
-    pts_share = pts_counts / np.maximum(pts_counts.sum(axis=1, keepdims=True), 1e-12)
-    # E|X_t+1 - X_t| under independent observation noise.
     dist = np.abs(LEVELS[:, None] - LEVELS[None, :])
-    exp_move = np.einsum("ycsi,ij,ycsj->ycs", probs[1:], dist, probs[:-1])
+    nodes = zip(OFFSET_NODES, OFFSET_WEIGHTS, strict=True) if country_sd > 0 else [(0.0, 1.0)]
+    pts_counts = np.zeros((len(obs.years), 5))
+    exp_move = np.zeros((len(obs.years) - 1, len(obs.country_ids), 3))
+    for z, wz in nodes:
+        probs = np.stack(
+            [pts_probabilities(repression, pts_noise, bias.get(s, 0.0), country_sd * z)
+             for s in PTS_SOURCES],
+            axis=2,
+        )  # (Y, C, 3, 5)
+        pts_counts += wz * (probs * scored[..., None]).sum(axis=(1, 2))
+        # E|X_t+1 - X_t| with the offset shared and the yearly noise independent.
+        exp_move += wz * np.einsum("ycsi,ij,ycsj->ycs", probs[1:], dist, probs[:-1])
+    pts_share = pts_counts / np.maximum(pts_counts.sum(axis=1, keepdims=True), 1e-12)
     pair = scored[1:] & scored[:-1]
     pts_moves = _per_decade(exp_move, pair, obs.years[1:])
     expected = phase.astype(np.float64)
