@@ -88,6 +88,19 @@ def main() -> None:
         print("\nPer target (all countries)")
         print(scores.pivot_table(index="target", columns="method", values="log_score").round(3)
               .to_string())
+        # Where it loses: by the phase coded at the origin, and the countries it loses most on.
+        coded = record.coded[record.coded["year"] == origin].set_index("country_id")
+        modal = coded[["p1", "p2", "p3", "p4", "p5"]].idxmax(axis=1).str[1]
+        scores["origin_phase"] = scores["country_id"].map(modal).fillna("?")
+        print("\nBy the phase coded at the origin (most probable)")
+        print(scores.pivot_table(index="origin_phase", columns="method", values="log_score")
+              .round(3).to_string())
+        per_country = scores.pivot_table(index="country_id", columns="method",
+                                         values="log_score")
+        gap = (per_country["spiral"] - per_country["persistence"]).sort_values()
+        print("\nCountries where the spiral model loses most to persistence (log score gap)")
+        print(gap.head(10).round(3).to_string())
+        print(f"spiral beats persistence in {(gap > 0).sum()} of {len(gap)} countries")
     table.to_csv(args.out / "backtest_by_horizon.csv")
     # The calibrated world against the record, 1976-2010.
     record_late = load_record(args.data, until=_last_year(args.data))
