@@ -20,6 +20,8 @@ import pandas as pd
 
 from spirallab.confront.calibrate import RIVALS, Posterior
 from spirallab.confront.observation import (
+    OFFSET_NODES,
+    OFFSET_WEIGHTS,
     floor_probabilities,
     phase_likelihood,
     pts_probabilities,
@@ -73,22 +75,23 @@ def forecast(
     seeds = [seed * 100_003 + i for i in range(draws)]
     tr = model.run(params, seeds, replicates)
     noise = np.repeat(theta["pts_noise"].to_numpy(dtype=np.float64), replicates)
-    # Each particle carries its own persistent PTS offset per country (observation.py); the
-    # history weights select the offsets that fit the country's scores.
+    # The country's persistent PTS offset (observation.py) is integrated out per particle on
+    # Gauss-Hermite nodes rather than sampled: sampling it made the weights collapse onto the
+    # few particles whose random offsets happened to fit.
     country_sd = np.repeat(
         theta["pts_country_sd"].to_numpy(dtype=np.float64)
         if "pts_country_sd" in theta.columns
         else np.zeros(draws),
         replicates,
     )
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(7,)))
     bias = {k: float(v) for k, v in post.meta.get("pts_bias", {}).items()}
     years = model.setup.years
     starts = model.setup.starts
     obs = observed_grid(record, years, model.setup.country_ids)
-    n_c = len(model.setup.country_ids)
-    offset = rng.standard_normal((n_c, tr.phase.shape[2])) * country_sd[None, :]
-    loglik = np.zeros((n_c, tr.phase.shape[2]))
+    n_c, n_p = len(model.setup.country_ids), tr.phase.shape[2]
+    offsets = country_sd[:, None] * OFFSET_NODES[None, :]  # (N, Z)
+    node_ll = np.zeros((n_c, n_p, len(OFFSET_NODES)))
+    phase_ll = np.zeros((n_c, n_p))
     # Condition on everything the record holds: the cut in load_record is the one guard
     # against look-ahead (tests/confront/test_lookahead.py shows a leak through it is caught).
     seen = int(record.panel["year"].max())
@@ -97,18 +100,22 @@ def forecast(
         for c in range(n_c):
             if years[yi] <= starts[c]:
                 continue  # the start year made the initial state; it is not evidence again
-            rep = tr.repression[yi, c].astype(np.float64)
+            rep = tr.repression[yi, c].astype(np.float64)[:, None]
             for k, s in enumerate(PTS_SOURCES):
                 level = obs.pts[yi, c, k]
                 if not np.isnan(level):
-                    p = pts_probabilities(rep, noise, bias.get(s, 0.0), offset[c])[
-                        :, int(level) - 1
-                    ]
-                    loglik[c] += np.log(np.maximum(p, 1e-12))
-            loglik[c] += np.log(phase_likelihood(tr.phase[yi, c], obs.phase_probs[yi, c]))
+                    p = pts_probabilities(rep, noise[:, None], bias.get(s, 0.0), offsets)
+                    node_ll[c] += np.log(np.maximum(p[..., int(level) - 1], 1e-12))
+            phase_ll[c] += np.log(phase_likelihood(tr.phase[yi, c], obs.phase_probs[yi, c]))
+    node_ll += np.log(OFFSET_WEIGHTS)[None, None, :]
+    top = node_ll.max(axis=2, keepdims=True)
+    loglik = phase_ll + np.log(np.exp(node_ll - top).sum(axis=2)) + top[..., 0]
+    q = np.exp(node_ll - top)
+    q /= q.sum(axis=2, keepdims=True)  # (C, N, Z): each particle's posterior over the offset
     w = np.exp(loglik - loglik.max(axis=1, keepdims=True))
     w /= w.sum(axis=1, keepdims=True)
     ess = 1.0 / (w**2).sum(axis=1)
+    confusion = coding_matrix(tr.phase, obs.phase_probs, w, hist, years, starts)
     recent = (years <= seen) & (years > seen - LOOKBACK)
     # (C, 3): the source scored the country in the last LOOKBACK years
     scored = np.asarray(~np.isnan(obs.pts[recent]).all(axis=0), dtype=bool)
@@ -122,12 +129,13 @@ def forecast(
             if not len(cs):
                 continue
             probs = pts_probabilities(
-                rep[cs], noise[None, :], bias.get(s, 0.0), offset[cs]
-            )  # (c, N, 5)
-            f = floor_probabilities(np.einsum("cn,cnk->ck", w[cs], probs))
+                rep[cs][..., None], noise[None, :, None], bias.get(s, 0.0), offsets[None]
+            )  # (c, N, Z, 5)
+            f = floor_probabilities(np.einsum("cn,cnz,cnzk->ck", w[cs], q[cs], probs))
             rows.append(_tidy([model.setup.country_ids[c] for c in cs], year, s, f))
         onehot = (tr.phase[yi][..., None] == levels).astype(np.float64)
-        f = floor_probabilities(np.einsum("cn,cnk->ck", w, onehot))
+        # The target is the coded phase: the model's phase read through the coding matrix.
+        f = floor_probabilities(np.einsum("cn,cnk,kj->cj", w, onehot, confusion))
         rows.append(_tidy(model.setup.country_ids, year, "phase", f))
     forecasts = pd.concat(rows, ignore_index=True)
     diagnostics = pd.DataFrame(
@@ -139,6 +147,33 @@ def forecast(
         }
     )
     return ForecastResult(forecasts, diagnostics)
+
+
+def coding_matrix(
+    phase: npt.NDArray[np.int8],
+    coded: F64,
+    w: F64,
+    hist: npt.NDArray[np.intp],
+    years: npt.NDArray[np.int64],
+    starts: npt.NDArray[np.int64],
+) -> F64:
+    """P(coded phase j | model phase k), 5x5, from the history up to the origin.
+
+    Joint weight of the filtered particles' phase and the coder's probabilities over every
+    country's history years (+0.5 per cell), rows normalised. It is the phase observation
+    model of the forecast, as the PTS observation model is for PTS: the coder's phases and the
+    model's differ systematically (docs/forecasting.md).
+    """
+    counts = np.full((5, 5), 0.5)
+    levels = np.arange(1, 6)
+    for yi in hist:
+        ok = ~np.isnan(coded[yi]).any(axis=-1) & (years[yi] > starts)
+        if not ok.any():
+            continue
+        model = np.einsum("cn,cnk->ck", w[ok], (phase[yi][ok][..., None] == levels))
+        counts += model.T @ coded[yi][ok]
+    out: F64 = counts / counts.sum(axis=1, keepdims=True)
+    return out
 
 
 def _tidy(ids: list[str], year: int, target: str, probs: F64) -> pd.DataFrame:
