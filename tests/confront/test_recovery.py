@@ -54,3 +54,19 @@ def test_same_seed_same_posterior(tmp_path: Path) -> None:
     b = calibrate(problem, tmp_path / "b", simulations=60, population=20, seed=4,
                   observed=observed)
     assert a.particles.equals(b.particles)
+
+
+def test_calibration_on_a_dask_cluster(tmp_path: Path) -> None:
+    from distributed import Client, LocalCluster
+
+    from spirallab.confront.calibrate import calibrate
+
+    problem = synthetic_problem(n_countries=8, last=1984)
+    observed = problem.simulate_stats({"concession_rate": 1.0, "pts_noise": 0.6}, seed=5)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        post = calibrate(problem, tmp_path / "d", simulations=20, population=10,
+                         client=client, observed=observed)
+    assert len(post.particles) == 10
+    assert post.meta["workers"] == "dask"
+    assert np.isclose(post.particles["weight"].sum(), 1.0)
