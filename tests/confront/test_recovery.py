@@ -70,3 +70,23 @@ def test_calibration_on_a_dask_cluster(tmp_path: Path) -> None:
     assert len(post.particles) == 10
     assert post.meta["workers"] == "dask"
     assert np.isclose(post.particles["weight"].sum(), 1.0)
+
+
+def test_resume_continues_the_history(tmp_path: Path) -> None:
+    from spirallab.confront.calibrate import calibrate
+    from spirallab.errors import InputError
+
+    problem = synthetic_problem(n_countries=8, last=1984)
+    observed = problem.simulate_stats({"concession_rate": 1.0, "pts_noise": 0.6}, seed=5)
+    first = calibrate(problem, tmp_path / "r", simulations=1000, population=10, generations=2,
+                      seed=2, observed=observed)
+    more = calibrate(problem, tmp_path / "r", simulations=1000, population=10, generations=4,
+                     seed=2, observed=observed, resume=True)
+    assert first.meta["generations"] == 2 and more.meta["generations"] == 4
+    assert more.meta["simulations"] > first.meta["simulations"]
+    with pytest.raises(InputError, match="other settings"):
+        calibrate(problem, tmp_path / "r", simulations=1000, population=10, generations=5,
+                  seed=3, observed=observed, resume=True)
+    with pytest.raises(InputError, match="nothing to resume"):
+        calibrate(problem, tmp_path / "empty", simulations=100, population=10, resume=True,
+                  observed=observed)
