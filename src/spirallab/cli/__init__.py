@@ -45,6 +45,7 @@ def _register() -> None:
     # Imported for their side effect of adding commands to ``app``.
     from spirallab.cli import (  # noqa: F401
         analysis_cmds,
+        confront_cmds,
         data_cmds,
         experiment_cmds,
         model_cmds,
