@@ -61,7 +61,8 @@ def phase_probabilities(coded: pd.DataFrame) -> pd.DataFrame:
             # otherwise the five phases share what the 0 leaves.
             p0 = coded["p0"].astype("float64").fillna(0.0)
             rest = out.sum(axis=1)
-            out = out.div(rest.where(rest > 0), axis=0).where((p0 < 0.5).to_numpy()[:, None])
+            out = out.div(rest.where(rest > 0), axis=0)
+            out.loc[p0 >= 0.5] = np.nan
         return out.where(out.notna().all(axis=1))
     probs = np.full((len(coded), 5), np.nan)
     for i, text in enumerate(coded["phase_set"].fillna("").astype(str)):
