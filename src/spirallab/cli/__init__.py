@@ -33,6 +33,7 @@ def _register() -> None:
         experiment_cmds,
         model_cmds,
         observe_cmds,
+        serve_cmds,
     )
 
 
