@@ -516,7 +516,7 @@ def _world_svg(atlas: Atlas, forecast_key: int) -> bytes:
 def _secure(response: Response, csp: str) -> Response:
     response.headers["Content-Security-Policy"] = csp
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"  # "no-referrer" makes Origin null
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
     return response

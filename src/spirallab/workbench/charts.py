@@ -41,6 +41,9 @@ def to_svg(fig: Figure) -> bytes:
 
 
 def _style(ax: Axes, title: str) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title, fontsize=FONT + 1, loc="left")
     ax.tick_params(labelsize=FONT)
     ax.spines[["top", "right"]].set_visible(False)
