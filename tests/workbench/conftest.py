@@ -59,6 +59,29 @@ def write_pts(folder: Path, first: int = 1990, last: int = 2010) -> Path:
     return path
 
 
+# (ISO2, member name, year of ratification or None) per treaty file, in the UN files' layout.
+_EARLY = (("KE", "Kenya", 1972), ("CL", "Chile", 1972), ("NO", "Norway", 1972))
+RATIFICATIONS = {
+    **dict.fromkeys(("iccpr", "icescr", "cedaw", "crc", "icerd"), _EARLY),
+    "cat": (("KE", "Kenya", 1997), ("CL", "Chile", 1988), ("NO", "Norway", 1986)),
+}
+
+
+def write_ratifications(folder: Path) -> None:
+    """hr_status_<treaty>.csv files for the three countries (the UN files' columns)."""
+    (folder / "ratification").mkdir(parents=True, exist_ok=True)
+    head = ["iso2", "member", "state party", "year ratification or accession", "signatory",
+            "no action", "status", "note"]
+    for treaty, rows in RATIFICATIONS.items():
+        with (folder / "ratification" / f"hr_status_{treaty}.csv").open(
+            "w", newline="", encoding="utf-8"
+        ) as f:
+            out = csv.writer(f)
+            out.writerow(head)
+            for iso2, member, year in rows:
+                out.writerow([iso2, member, 1, year, 0, 0, "state party", ""])
+
+
 def hostile_casefile() -> CaseFile:
     return CaseFile.model_validate(
         {
@@ -82,6 +105,7 @@ def hostile_casefile() -> CaseFile:
 def synthetic_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("workbench-data")
     write_pts(folder)
+    write_ratifications(folder)
     return folder
 
 

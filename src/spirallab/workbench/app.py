@@ -95,6 +95,7 @@ class Workbench:
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     forecast_job: Job | None = None
     _briefs: dict[str, WhatIfResult] = field(default_factory=dict)
+    charts: dict[tuple[str, int], bytes] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def lever_effects(self, country_id: str) -> WhatIfResult:
@@ -108,6 +109,13 @@ class Workbench:
         with self._lock:
             self._briefs[country_id] = result
         return result
+
+    def remember_chart(self, key: tuple[str, int], svg: bytes) -> None:
+        """Keep a country chart (the 64 most recent: a chart is tens of kB)."""
+        with self._lock:
+            if len(self.charts) >= 64:
+                self.charts.pop(next(iter(self.charts)))
+            self.charts[key] = svg
 
     def start_forecast(self, compute: Callable[[], Any]) -> None:
         """Compute the forecast in the background; pages show its progress meanwhile."""
@@ -132,7 +140,8 @@ def _templates() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["pct"] = lambda x: "–" if x is None or pd.isna(x) else f"{100 * float(x):.0f}%"
-    env.filters["signed"] = lambda x, d=2: f"{float(x):+.{d}f}"
+    # Rounded before the sign is chosen, so that -0.001 reads +0, never -0.
+    env.filters["signed"] = lambda x, d=2: f"{round(float(x), d) + 0.0:+.{d}f}"
     env.filters["num"] = lambda x, d=2: "–" if x is None or pd.isna(x) else f"{float(x):.{d}f}"
     return env
 
@@ -271,12 +280,17 @@ def create_app(bench: Workbench) -> FastAPI:
     def country_svg(country_id: str) -> Response:
         cid = country_or_404(country_id)
         fc = atlas.forecast
-        fig = charts.country_chart(
-            atlas.timeline(cid),
-            fc.pts(cid) if fc is not None else pd.DataFrame(),
-            fc.phase(cid) if fc is not None else pd.DataFrame(),
-        )
-        return Response(charts.to_svg(fig), media_type="image/svg+xml")
+        key = (cid, id(fc))
+        svg = bench.charts.get(key)
+        if svg is None:
+            fig = charts.country_chart(
+                atlas.timeline(cid),
+                fc.pts(cid) if fc is not None else pd.DataFrame(),
+                fc.phase(cid) if fc is not None else pd.DataFrame(),
+            )
+            svg = charts.to_svg(fig)
+            bench.remember_chart(key, svg)
+        return Response(svg, media_type="image/svg+xml")
 
     # ---- what-if ---------------------------------------------------------------------------
 
