@@ -156,9 +156,12 @@ def browser_loads(base: str, country: str, repeats: int, screenshots: Path | Non
                     page.check("#lever_un_mechanism")
                     page.click("#run")
                     page.wait_for_selector("#whatif-table", timeout=60_000)
-                page.wait_for_function(
-                    "Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)"
-                )
+                # Polled with evaluate: wait_for_function evaluates strings, which the CSP forbids.
+                for _ in range(200):
+                    if page.evaluate("() => Array.from(document.images)"
+                                     ".every(i => i.complete && i.naturalWidth > 0)"):
+                        break
+                    time.sleep(0.05)
                 page.screenshot(path=str(screenshots / f"workbench-{name}.png"))
         b.close()
 

@@ -198,8 +198,10 @@ class Atlas:
         }
 
     def phase_shares(self) -> pd.DataFrame:
-        """Years x phases: the share of coded countries in each phase (sets split evenly)."""
+        """Years x phases: the share of coded countries in each phase (sets split evenly),
+        from the first year with PTS scores (earlier years rest on fewer sources)."""
         coded = self.record.coded.dropna(subset=list(PHASE_COLUMNS))
+        coded = coded[coded["year"] >= self.record.first_year]
         return coded.groupby("year")[list(PHASE_COLUMNS)].mean().set_axis(list(PHASES), axis=1)
 
     def forecast_shares(self) -> pd.DataFrame:
