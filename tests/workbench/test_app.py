@@ -298,3 +298,18 @@ def test_forecast_columns_fill_in_and_sort(atlas: Atlas, runs_dir: Path) -> None
 def test_without_a_posterior_the_pages_say_so(client: TestClient) -> None:
     for url in ("/", "/country/KEN/whatif"):
         assert "default parameters" in client.get(url).text
+
+
+def test_the_pdf_shrinks_a_long_brief_onto_one_page(atlas: Atlas) -> None:
+    from spirallab.workbench.brief import _draw, brief_pdf, build_brief
+
+    brief = build_brief(atlas, "KEN", None)
+    long = dataclasses.replace(
+        brief,
+        evidence="a long piece of evidence " * 120,
+        events=[{"year": 2000 + i, "description": "an event described at length " * 8,
+                 "source": "a source"} for i in range(12)],
+    )
+    assert _draw(long, 1.0)[1] < 0.02  # at full size it would run off the page
+    pdf = brief_pdf(long)
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1

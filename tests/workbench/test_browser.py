@@ -203,3 +203,42 @@ def test_step5_runs_reports_comparison_and_scenario_form(page: Any, live_server:
     # Our own pages never trip their policy (no inline script or style of ours is refused).
     ours = [e for e in errors if "/runs/hand-edited/" not in e]  # the hostile report
     assert not [e for e in ours if "Content Security Policy" in e or "Refused" in e], errors
+
+
+@pytest.mark.realdata
+def test_real_kenya_brief_in_three_clicks_and_on_one_printed_page(
+    browser: Any, shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    import uvicorn
+
+    from spirallab.workbench.app import create_app
+    from spirallab.workbench.server import free_port, prepare
+
+    monkeypatch.setenv("SPIRALLAB_CACHE", str(tmp_path))
+    bench = prepare(shared_data, runs=tmp_path / "runs")
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(bench), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        context = browser.new_context(viewport={"width": 1366, "height": 768})
+        pg = context.new_page()
+        pg.goto(f"http://127.0.0.1:{port}/")
+        pg.get_by_role("link", name="Kenya", exact=True).click()
+        pg.get_by_role("link", name="Brief").first.click()
+        pg.wait_for_selector("#brief-title")
+        assert "Kenya: country brief" in pg.inner_text("#brief-title")
+        shot(pg, "workbench-real-kenya-brief")
+        pg.emulate_media(media="print")
+        pdf = pg.pdf(format="A4", print_background=True)
+        assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
+        context.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -124,7 +124,23 @@ def build_brief(atlas: Atlas, country_id: str, whatif: WhatIfResult | None) -> B
 
 
 def brief_pdf(brief: Brief) -> bytes:
-    """The brief on one A4 page, as PDF bytes."""
+    """The brief on one A4 page, as PDF bytes (the text shrinks until it fits)."""
+    scale = 1.0
+    for _ in range(6):
+        fig, bottom = _draw(brief, scale)
+        if bottom >= 0.02:
+            break
+        fig.clear()
+        scale *= 0.9
+    buf = io.BytesIO()
+    fig.savefig(buf, format="pdf", metadata={"CreationDate": None, "Producer": "spirallab"})
+    fig.clear()
+    return buf.getvalue()
+
+
+def _draw(brief: Brief, scale: float) -> tuple[Figure, float]:
+    """Lay the brief out at ``scale`` x the base font sizes; returns the figure and the lowest
+    text position (0 is the page's bottom edge)."""
     fig = Figure(figsize=(8.27, 11.69))
     FigureCanvasPdf(fig)
     y = 0.96
@@ -132,11 +148,12 @@ def brief_pdf(brief: Brief) -> bytes:
 
     def write(text: str, size: float = 9.0, bold: bool = False, gap: float = 0.004) -> None:
         nonlocal y
+        size *= scale
         for line in textwrap.wrap(text, width=int(width * 9.0 / size)) or [""]:
             fig.text(0.06, y, line, fontsize=size, fontweight="bold" if bold else "normal",
                      va="top", family="DejaVu Sans")
             y -= size / 72.0 / 11.69 * 1.35
-        y -= gap
+        y -= gap * scale
 
     write(f"{brief.name} ({brief.country_id}): country brief", 15, True, 0.01)
     write(f"Spiral Lab workbench; data up to {brief.year}.", 8)
@@ -171,7 +188,4 @@ def brief_pdf(brief: Brief) -> bytes:
     write("What the model cannot see", 11, True)
     for c in brief.caveats:
         write("- " + c, 8, gap=0)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="pdf", metadata={"CreationDate": None, "Producer": "spirallab"})
-    fig.clear()
-    return buf.getvalue()
+    return fig, y
