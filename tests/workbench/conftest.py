@@ -24,6 +24,7 @@ from spirallab.observe.casefiles import CaseFile
 from spirallab.workbench.app import Workbench, create_app
 from spirallab.workbench.atlas import Atlas, atlas_from_panel
 
+LOCAL = "http://127.0.0.1:8765"  # the test client's base URL: a host the workbench answers to
 # Would set window.__pwned if any of it ever ran in the page.
 XSS = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
 SCREENSHOTS = Path(
@@ -160,7 +161,7 @@ def bench(atlas: Atlas, runs_dir: Path, tmp_path: Path) -> Workbench:
 def client(bench: Workbench) -> Iterator[object]:
     from fastapi.testclient import TestClient
 
-    with TestClient(create_app(bench), raise_server_exceptions=False) as c:
+    with TestClient(create_app(bench), raise_server_exceptions=False, base_url=LOCAL) as c:
         yield c
 
 

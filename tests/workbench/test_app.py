@@ -18,7 +18,7 @@ from spirallab.workbench import app as app_module
 from spirallab.workbench.app import CSP, REPORT_CSP, Workbench, create_app
 from spirallab.workbench.atlas import Atlas, Forecast, outlook
 
-from .conftest import XSS
+from .conftest import LOCAL, XSS
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -73,6 +73,13 @@ def test_bad_requests_get_one_line_never_a_traceback(client: TestClient) -> None
         assert r.status_code == status, (url, r.status_code)
         assert "Traceback" not in r.text and 'role="alert"' in r.text, url
         assert r.headers["content-security-policy"] == CSP
+
+
+def test_other_host_names_are_refused(client: TestClient) -> None:
+    # DNS rebinding: a page on another site whose name resolves to 127.0.0.1.
+    r = client.get("/", headers={"host": "evil.example:8765"})
+    assert r.status_code == 400 and "answers only to" in r.text
+    assert client.get("/", headers={"host": "localhost:8765"}).status_code == 200
 
 
 def test_internal_errors_show_a_page_not_a_traceback(client: TestClient, monkeypatch: Any
@@ -282,7 +289,8 @@ def _forecast(atlas: Atlas, best: str) -> Forecast:
 def test_forecast_columns_fill_in_and_sort(atlas: Atlas, runs_dir: Path) -> None:
     fc_atlas = dataclasses.replace(atlas, forecast=_forecast(atlas, "KEN"), _tables={})
     fc_atlas.posterior = None
-    with TestClient(create_app(Workbench(atlas=fc_atlas, runs_dir=runs_dir))) as c:
+    with TestClient(create_app(Workbench(atlas=fc_atlas, runs_dir=runs_dir)),
+                    base_url=LOCAL) as c:
         text = c.get("/", params={"sort": "p_improve", "order": "desc"}).text
         order = re.findall(r'<a href="/country/([A-Z]+)">', text)
         assert order[0] == "KEN"

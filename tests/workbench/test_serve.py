@@ -20,6 +20,8 @@ from spirallab.workbench.app import create_app
 from spirallab.workbench.atlas import Atlas
 from spirallab.workbench.server import free_port, prepare
 
+from .conftest import LOCAL
+
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 REPO = Path(__file__).resolve().parents[2]
 
@@ -92,7 +94,7 @@ def test_a_calibration_folder_gives_a_forecast_in_the_background(
     own = dataclasses.replace(atlas, forecast=None, posterior=None, _tables={})
     bench = prepare(synthetic_data, posterior=post, runs=tmp_path / "runs", atlas=own)
     assert bench.forecast_job is not None
-    with TestClient(create_app(bench)) as c:
+    with TestClient(create_app(bench), base_url=LOCAL) as c:
         deadline = time.monotonic() + 120
         while bench.forecast_job.status not in ("done", "failed"):
             assert time.monotonic() < deadline
@@ -129,7 +131,7 @@ def test_real_data_kenya_brief(shared_data: Path, tmp_path: Path,
                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SPIRALLAB_CACHE", str(tmp_path))
     bench = prepare(shared_data, runs=tmp_path / "runs")
-    with TestClient(create_app(bench)) as c:
+    with TestClient(create_app(bench), base_url=LOCAL) as c:
         home = c.get("/")
         assert home.status_code == 200 and 'href="/country/KEN"' in home.text
         brief = c.get("/country/KEN/brief")

@@ -94,6 +94,9 @@ class Workbench:
     jobs: Jobs = field(default_factory=Jobs)
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     forecast_job: Job | None = None
+    # Host names the server answers to (a guard against DNS rebinding: a page on another site
+    # whose name resolves to 127.0.0.1 would otherwise count as same-origin); None: any.
+    allowed_hosts: tuple[str, ...] | None = ("127.0.0.1", "localhost", "[::1]")
     _briefs: dict[str, WhatIfResult] = field(default_factory=dict)
     charts: dict[tuple[str, int], bytes] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -173,6 +176,14 @@ def create_app(bench: Workbench) -> FastAPI:
 
     @app.middleware("http")
     async def security(request: Request, call_next: Any) -> Response:
+        host_name = request.headers.get("host", "").rsplit(":", 1)[0].lower()
+        if request.headers.get("host", "").startswith("[") and "]" in request.headers["host"]:
+            host_name = request.headers["host"].split("]")[0].lower() + "]"
+        if bench.allowed_hosts is not None and host_name not in bench.allowed_hosts:
+            refused: Response = _error_page(
+                env, 400, "unknown host",
+                "This workbench answers only to " + ", ".join(bench.allowed_hosts) + ".")
+            return _secure(refused, CSP)
         if request.method not in ("GET", "HEAD"):
             origin = request.headers.get("origin")
             host = request.headers.get("host", "")

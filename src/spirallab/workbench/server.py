@@ -93,6 +93,12 @@ def serve_forever(
             found=port,
             expected="a free port, or --port 0 for any free port",
         ) from None
+    if host in ("0.0.0.0", "::"):
+        bench.allowed_hosts = None  # every interface: the user asked for it
+        say("warning: listening on every interface; anyone who can reach this machine can"
+            " use the workbench")
+    elif bench.allowed_hosts is not None and host not in bench.allowed_hosts:
+        bench.allowed_hosts = (*bench.allowed_hosts, host.lower())
     url = f"http://{host}:{port}/"
     say(f"Spiral Lab workbench on {url} (Ctrl-C stops it)")
     if open_browser:
