@@ -148,6 +148,24 @@ def runs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (hostile / "report.html").write_text(
         "<html><body><h1>report</h1>" + XSS + "</body></html>", encoding="utf-8"
     )
+    # A sweep store's manifest in the store's format, with a sensitivity report beside it.
+    from spirallab.experiments.store import FORMAT
+
+    sweep = root / "sweep-mini"
+    (sweep / "summaries").mkdir(parents=True)
+    (sweep / "sensitivity").mkdir()
+    manifest = {
+        "format": FORMAT, "experiment": "mini-sobol", "description": "two factors",
+        "scenario": "stylised", "design": {"kind": "sobol"}, "replicates": 10,
+        "factors": [{"name": "attention_capacity", "bounds": [2.0, 20.0]},
+                    {"name": "mobilisation_rate", "bounds": [0.1, 0.9]}],
+        "outputs": ["p_phase5_2010"], "n_points": 64, "chunk_points": 32, "n_chunks": 2,
+        "done_chunks": [0, 1], "finished": True,
+    }
+    (sweep / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (sweep / "sensitivity" / "report.html").write_text(
+        "<html><body><h1>Sobol indices</h1></body></html>", encoding="utf-8"
+    )
     return root
 
 

@@ -207,6 +207,19 @@ def test_runs_reports_and_comparison(client: TestClient) -> None:
     assert "side by side" in cmp and "B − A" in cmp
 
 
+def test_sweep_stores_and_their_analysis_reports(client: TestClient) -> None:
+    listing = client.get("/runs").text
+    assert "experiment mini-sobol on stylised, 64 points, 2 of 2 chunks done" in listing
+    page = client.get("/runs/sweep-mini").text
+    assert "attention_capacity" in page and "(finished)" in page
+    assert 'href="/runs/sweep-mini/sensitivity/report"' in page
+    report = client.get("/runs/sweep-mini/sensitivity/report")
+    assert report.status_code == 200 and "Sobol indices" in report.text
+    assert report.headers["content-security-policy"] == REPORT_CSP
+    assert client.get("/runs/sweep-mini/discovery/report").status_code == 404
+    assert client.get("/runs/sweep-mini/etc/report").status_code == 404
+
+
 def test_scenario_form_is_generated_from_the_schema(client: TestClient) -> None:
     from spirallab.model.params import PARAMETERS
     from spirallab.scenarios.schema import MECHANISMS

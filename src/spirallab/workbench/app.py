@@ -50,12 +50,15 @@ from spirallab.workbench.playbook import (
     seed_rows,
 )
 from spirallab.workbench.runs import (
+    ANALYSES,
+    analyses,
     compare,
     list_runs,
     run_folder,
     run_summary,
     scenario_controls,
     scenario_from_form,
+    sweep_manifest,
 )
 from spirallab.workbench.whatif import (
     MAX_HORIZON,
@@ -402,7 +405,9 @@ def create_app(bench: Workbench) -> FastAPI:
         folder = run_folder(bench.runs_dir, name)
         summary = run_summary(folder) if (folder / "summary.json").is_file() else None
         files = sorted(p.name for p in folder.iterdir() if p.is_file())
+        manifest = sweep_manifest(folder) if (folder / "manifest.json").is_file() else None
         return page(request, "run.html", name=name, summary=summary, files=files,
+                    manifest=manifest, analyses=analyses(folder),
                     has_report=(folder / "report.html").is_file(),
                     others=[e.name for e in list_runs(bench.runs_dir)
                             if e.kind == "run" and e.name != name])
@@ -413,6 +418,15 @@ def create_app(bench: Workbench) -> FastAPI:
         path = folder / "report.html"
         if not path.is_file():
             raise HTTPException(404, f"{name} has no report.html")
+        return HTMLResponse(path.read_text(encoding="utf-8", errors="replace"))
+
+    @app.get("/runs/{name}/{analysis}/report")
+    def analysis_report(name: str, analysis: str) -> Response:
+        if analysis not in ANALYSES:
+            raise HTTPException(404, f"no such analysis {analysis!r}")
+        path = run_folder(bench.runs_dir, name) / analysis / "report.html"
+        if not path.is_file():
+            raise HTTPException(404, f"{name} has no {analysis} report")
         return HTMLResponse(path.read_text(encoding="utf-8", errors="replace"))
 
     @app.get("/compare", response_class=HTMLResponse)

@@ -55,17 +55,38 @@ def list_runs(root: Path | None) -> list[Entry]:
                 detail = "summary.json is not valid JSON"
         elif (sub / "manifest.json").is_file():
             kind = "sweep"
-            try:
-                m = json.loads((sub / "manifest.json").read_text(encoding="utf-8"))
-                done = len(m.get("done", m.get("done_chunks", [])) or [])
-                detail = f"experiment {m.get('experiment', m.get('name', '?'))}, {done} chunks done"
-            except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+            m = sweep_manifest(sub)
+            if m is None:
                 detail = "manifest.json is not valid JSON"
+            else:
+                done = len(m.get("done_chunks") or [])
+                detail = (
+                    f"experiment {m.get('experiment', '?')} on {m.get('scenario', '?')},"
+                    f" {m.get('n_points', '?')} points, {done} of {m.get('n_chunks', '?')}"
+                    " chunks done"
+                )
         elif (sub / "report.html").is_file():
             kind = "report"
         out.append((sub.stat().st_mtime, Entry(sub.name, kind, (sub / "report.html").is_file(),
                                                detail)))
     return [e for _, e in sorted(out, key=lambda t: (-t[0], t[1].name))]
+
+
+ANALYSES = ("sensitivity", "discovery")  # sub-folders `spirallab sensitivity/discover` write
+
+
+def sweep_manifest(folder: Path) -> dict[str, Any] | None:
+    """A sweep store's manifest (``spirallab sweep``), or None if it cannot be read."""
+    try:
+        data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def analyses(folder: Path) -> list[str]:
+    """The analysis sub-folders of a sweep store that hold a report."""
+    return [a for a in ANALYSES if (folder / a / "report.html").is_file()]
 
 
 def run_folder(root: Path | None, name: str) -> Path:
