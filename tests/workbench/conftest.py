@@ -166,6 +166,11 @@ def runs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (sweep / "sensitivity" / "report.html").write_text(
         "<html><body><h1>Sobol indices</h1></body></html>", encoding="utf-8"
     )
+    post = root / "calibration-mini"
+    post.mkdir()
+    (post / "calibration.json").write_text("{}", encoding="utf-8")
+    (post / "calibration.html").write_text("<html><body><h1>Posterior</h1></body></html>",
+                                           encoding="utf-8")
     return root
 
 

@@ -218,6 +218,9 @@ def test_sweep_stores_and_their_analysis_reports(client: TestClient) -> None:
     assert report.headers["content-security-policy"] == REPORT_CSP
     assert client.get("/runs/sweep-mini/discovery/report").status_code == 404
     assert client.get("/runs/sweep-mini/etc/report").status_code == 404
+    assert "serve --posterior calibration-mini" in listing
+    posterior = client.get("/runs/calibration-mini/report")
+    assert posterior.status_code == 200 and "Posterior" in posterior.text
 
 
 def test_scenario_form_is_generated_from_the_schema(client: TestClient) -> None:

@@ -54,6 +54,7 @@ from spirallab.workbench.runs import (
     analyses,
     compare,
     list_runs,
+    report_file,
     run_folder,
     run_summary,
     scenario_controls,
@@ -408,16 +409,16 @@ def create_app(bench: Workbench) -> FastAPI:
         manifest = sweep_manifest(folder) if (folder / "manifest.json").is_file() else None
         return page(request, "run.html", name=name, summary=summary, files=files,
                     manifest=manifest, analyses=analyses(folder),
-                    has_report=(folder / "report.html").is_file(),
+                    has_report=report_file(folder) is not None,
                     others=[e.name for e in list_runs(bench.runs_dir)
                             if e.kind == "run" and e.name != name])
 
     @app.get("/runs/{name}/report")
     def run_report(name: str) -> Response:
         folder = run_folder(bench.runs_dir, name)
-        path = folder / "report.html"
-        if not path.is_file():
-            raise HTTPException(404, f"{name} has no report.html")
+        path = report_file(folder)
+        if path is None:
+            raise HTTPException(404, f"{name} has no report")
         return HTMLResponse(path.read_text(encoding="utf-8", errors="replace"))
 
     @app.get("/runs/{name}/{analysis}/report")

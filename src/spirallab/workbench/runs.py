@@ -65,11 +65,25 @@ def list_runs(root: Path | None) -> list[Entry]:
                     f" {m.get('n_points', '?')} points, {done} of {m.get('n_chunks', '?')}"
                     " chunks done"
                 )
-        elif (sub / "report.html").is_file():
+        elif (sub / "calibration.json").is_file():
+            kind = "calibration"
+            detail = "a `spirallab calibrate` posterior: spirallab serve --posterior " + sub.name
+        elif (sub / "forecasts.parquet").is_file():
+            kind = "forecast"
+            detail = "a `spirallab forecast` folder"
+        elif report_file(sub) is not None:
             kind = "report"
-        out.append((sub.stat().st_mtime, Entry(sub.name, kind, (sub / "report.html").is_file(),
-                                               detail)))
+        out.append((sub.stat().st_mtime,
+                    Entry(sub.name, kind, report_file(sub) is not None, detail)))
     return [e for _, e in sorted(out, key=lambda t: (-t[0], t[1].name))]
+
+
+REPORT_FILES = ("report.html", "calibration.html")  # run/score reports, calibration reports
+
+
+def report_file(folder: Path) -> Path | None:
+    """The folder's offline HTML report, if it has one."""
+    return next((folder / f for f in REPORT_FILES if (folder / f).is_file()), None)
 
 
 ANALYSES = ("sensitivity", "discovery")  # sub-folders `spirallab sensitivity/discover` write
