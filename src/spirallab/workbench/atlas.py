@@ -71,7 +71,6 @@ class Atlas:
     data_dir: str | None = None
     forecast: Forecast | None = None
     posterior: Any = None  # spirallab.confront.calibrate.Posterior, when one was given
-    notes: list[str] = field(default_factory=list)
     _tables: dict[int, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @property

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -54,7 +54,6 @@ class Brief:
     parameters: str
     plays: list[Any]
     caveats: tuple[str, ...] = CAVEATS
-    notes: list[str] = field(default_factory=list)
 
 
 def _pct(x: float | None) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -110,7 +110,6 @@ class WhatIfResult:
     effects: list[LeverEffect]
     parameters: str
     seconds: float
-    notes: list[str] = field(default_factory=list)
 
     @property
     def strongest(self) -> LeverEffect | None:
@@ -230,7 +229,7 @@ def run_whatif(
     """Answer ``question`` for a country of ``record`` (a confront Record)."""
     from spirallab.confront.calibrate import RIVALS
     from spirallab.confront.simulate import WorldModel
-    from spirallab.confront.world import world_countries
+    from spirallab.confront.world import LOOKBACK, world_countries
     from spirallab.scenarios.schema import Scenario
 
     t0 = time.perf_counter()
@@ -243,7 +242,7 @@ def run_whatif(
             "no observed state to start from",
             where="country",
             found=question.country_id,
-            expected=f"a country with PTS or Fariss scores in the {5} years up to {start}",
+            expected=f"a country with PTS or Fariss scores in the {LOOKBACK} years up to {start}",
         )
     country = members[0].model_copy(update={"start": start})
     mechanisms: dict[str, bool] = {}
