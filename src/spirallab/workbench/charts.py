@@ -8,6 +8,7 @@ without dates or random ids so the same data gives the same bytes.
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -26,6 +27,9 @@ from spirallab.report.figures import (
 
 PHASES = (1, 2, 3, 4, 5)
 FONT = 8.5
+# rc_context changes matplotlib's global settings for the duration of a save; routes draw in
+# several threads, so saves take turns (drawing the figures themselves does not need to).
+_SAVE = threading.Lock()
 
 
 def to_svg(fig: Figure) -> bytes:
@@ -34,7 +38,7 @@ def to_svg(fig: Figure) -> bytes:
 
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    with matplotlib.rc_context({"svg.hashsalt": "spirallab", "svg.fonttype": "none"}):
+    with _SAVE, matplotlib.rc_context({"svg.hashsalt": "spirallab", "svg.fonttype": "none"}):
         fig.savefig(buf, format="svg", metadata={"Date": None})
     fig.clear()
     return buf.getvalue()
