@@ -33,19 +33,19 @@ def prepare(
     atlas: Atlas | None = None,
 ) -> Workbench:
     """Everything checked and loaded before the server listens (bad input fails here)."""
+    forecast, post = (None, None)
+    if posterior is not None:  # checked before the (slower) data, so bad input fails first
+        forecast, post = open_posterior(posterior)
     if atlas is None:
         atlas = load_atlas(data)
-    forecast, post = (None, None)
-    if posterior is not None:
-        forecast, post = open_posterior(posterior)
-        if forecast is not None and forecast.origin > atlas.last_year:
-            raise InputError(
-                "forecast origin after the data's last year",
-                file=posterior / "forecast.json",
-                where="origin",
-                found=forecast.origin,
-                expected=f"a forecast made from {atlas.last_year} or before",
-            )
+    if posterior is not None and forecast is not None and forecast.origin > atlas.last_year:
+        raise InputError(
+            "forecast origin after the data's last year",
+            file=posterior / "forecast.json",
+            where="origin",
+            found=forecast.origin,
+            expected=f"a forecast made from {atlas.last_year} or before",
+        )
     atlas.forecast, atlas.posterior = forecast, post
     if seeds is None and atlas.data_dir is not None:
         beside = Path(atlas.data_dir).resolve().parent / "seeds"
