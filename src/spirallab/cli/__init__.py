@@ -51,6 +51,7 @@ def _register() -> None:
         model_cmds,
         observe_cmds,
         protect_cmds,
+        serve_cmds,
     )
 
 
