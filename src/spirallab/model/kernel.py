@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from spirallab.model import government, network, partners, society
+from spirallab.model import defenders, government, network, partners, society
 from spirallab.model.context import Switches
 from spirallab.model.events import BIT, PHASE_SHIFT
 from spirallab.model.f32math import njit
@@ -79,6 +79,7 @@ def run_tile(
     col0: int,
     n_valid: int,
     codes: npt.NDArray[np.uint32],  # (steps, C, LANES), or (1, C, LANES) when events are off
+    dx: Any,  # defenders (issue 11): defenders.pack(...); dx[0] == 0 when there are none
 ) -> None:
     """Simulate one tile of replicates over the whole run (see the module docstring)."""
     n_c = starts.shape[0]
@@ -92,6 +93,11 @@ def run_tile(
             for j in range(LANES):
                 tile[c, r, j] = init[r, c, j]
     _record(tile, obs_rows, records, 0, col0, n_valid)
+    # --- defenders (issue 11): state, and the year-0 record ---
+    ds = defenders.new_tile_state(dx, n_c)
+    if dx[0]:
+        defenders.record_year(dx, ds, 0, col0, n_valid)
+    # --- end defenders ---
 
     for yi in range(1, n_years):
         year = years[yi]
@@ -138,6 +144,8 @@ def run_tile(
                         on,
                     )
                     ev[j] = _bit(massacre, BIT.massacre) | _bit(newly, BIT.on_agenda)
+            if dx[0]:  # defenders (issue 11): attacks on visible defenders draw attention
+                defenders.alarm_into_demand(tile, ds)
             for j in range(LANES):
                 total[j] = ZERO
             for c in range(n_c):
@@ -158,7 +166,13 @@ def run_tile(
                         social[yi, c], strategic[yi, c], insurgency[yi, c], security[c], civil[c],
                         base[c], endemic_base[c], params, on,
                     )  # fmt: skip
+                if dx[0]:  # defenders (issue 11): threats, attacks, protection, consequences
+                    defenders.defenders_step(
+                        row, c, t, yi, dt, material[yi, c], social[yi, c], params, on, dx, ds
+                    )
         _record(tile, obs_rows, records, yi, col0, n_valid)
+        if dx[0]:  # defenders (issue 11)
+            defenders.record_year(dx, ds, yi, col0, n_valid)
 
 
 @njit(inline="always")

@@ -38,6 +38,8 @@ class SimulationResult:
     records: npt.NDArray[np.float32]
     events: pd.DataFrame
     observables: tuple[str, ...] = OBSERVABLES
+    # Issue 11: yearly defender outcomes (years, outcomes, C, groups, R) when there are defenders.
+    defenders: npt.NDArray[np.float32] | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -92,6 +94,10 @@ class SimulationResult:
                 cols[name] = values
         cols["norm_density"] = np.repeat(self.setup.density[yi], n_r).astype(np.float32)
         cols["insurgency"] = np.repeat(self.setup.insurgency[yi, ci], n_r).astype(bool)
+        if self.defenders is not None:  # issue 11: per country-year defender outcomes
+            from spirallab.model.defender_results import frame_columns
+
+            cols.update(frame_columns(self.defenders, yi, ci))
         df = pd.DataFrame(cols)
         return df.sort_values(["replicate", "country", "year"], kind="stable", ignore_index=True)
 
@@ -138,7 +144,7 @@ class SimulationResult:
                 "median_entry_year": median,
                 "share_backslid": round(float(back[c].mean()), 4),
             }
-        return {
+        out = {
             "scenario": self.scenario.name,
             "description": self.scenario.description,
             "seed": self.seed,
@@ -150,6 +156,11 @@ class SimulationResult:
             "median_entry_note": "median over the replicates that reach the phase",
             "countries": countries,
         }
+        if self.defenders is not None:  # issue 11
+            from spirallab.model.defender_results import summary
+
+            out["defenders"] = summary(self.setup, self.defenders)
+        return out
 
     def reference_outcomes(self) -> pd.DataFrame:
         """Historical outcomes listed in the scenario (for comparison only)."""
