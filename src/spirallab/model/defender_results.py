@@ -85,66 +85,70 @@ def merge_events(
     ds = setup.defenders
     assert ds is not None
     events = [*EVENT_NAMES, *DEFENDER_EVENTS]
-    details = [*DETAILS, *DEFENDER_DETAILS, *(d for d in _OTHER_DETAILS.values())]
+    details = [*DETAILS, *DEFENDER_DETAILS, *_OTHER_DETAILS.values()]
     groups = sorted({g for gs in ds.group_names for g in gs})
     base = frame.copy()
     base["event"] = base["event"].cat.set_categories(events)
     base["detail"] = base["detail"].cat.set_categories(details)
-    base["defender"] = pd.array([pd.NA] * len(base), dtype="Int32")
-    base["group"] = pd.Categorical([None] * len(base), categories=groups)
+    base["defender"] = pd.array(np.zeros(len(base), dtype=np.int32), dtype="Int32")
+    base["defender"] = base["defender"].mask(np.ones(len(base), dtype=bool))
+    base["group"] = pd.Categorical.from_codes(np.full(len(base), -1), categories=groups)
     parts = [base]
-    if found:
+    if found and sum(len(f[0]) for f in found):
         t, c, d, r, v = (np.concatenate([f[k] for f in found]) for k in range(5))
-        rows: list[pd.DataFrame] = []
         year = setup.years[t // setup.steps_per_year + 1].astype(np.int64)
+        # Group of each (country, defender) as a code into the sorted group names.
+        code_of = {g: k for k, g in enumerate(groups)}
+        table = np.full(ds.group_count.shape, -1, dtype=np.int64)
+        for ci, names in enumerate(ds.group_names):
+            table[ci, : len(names)] = [code_of[g] for g in names]
+        group_code = table[c, ds.attrs[c, d, 0].astype(np.int64)]
+        # Detail of an attack: kind (1-3) and perpetrator, as a code into ``details``.
+        attack_detail = np.array(
+            [details.index(_ATTACK_DETAILS[(k, ns)]) if k else -1
+             for ns in (False, True) for k in range(4)],
+            dtype=np.int64,
+        )  # fmt: skip
         kind = v & 3
-        non_state = (v & EV_NON_STATE) != 0
-        group_idx = ds.attrs[c, d, 0].astype(np.int64)
-        group_name = np.array(
-            [ds.group_names[ci][gi] for ci, gi in zip(c, group_idx, strict=True)], dtype=object
-        )
-
-        def add(mask: npt.NDArray[np.bool_], event: str, detail: Any) -> None:
-            if not mask.any():
-                return
-            n = int(mask.sum())
-            rows.append(
-                pd.DataFrame(
-                    {
-                        "replicate": (r[mask] + replicate_offset).astype(np.int64),
-                        "country": pd.Categorical.from_codes(c[mask], categories=setup.country_ids),
-                        "year": year[mask],
-                        "event": pd.Categorical([event] * n, categories=events),
-                        "from_phase": pd.array([pd.NA] * n, dtype="Int8"),
-                        "to_phase": pd.array([pd.NA] * n, dtype="Int8"),
-                        "detail": pd.Categorical(
-                            detail if isinstance(detail, list) else [detail] * n,
-                            categories=details,
-                        ),
-                        "defender": pd.array(d[mask].astype(np.int32), dtype="Int32"),
-                        "group": pd.Categorical(group_name[mask], categories=groups),
-                        "_step": t[mask],
-                    }
-                )
+        non_state = ((v & EV_NON_STATE) != 0).astype(np.int64)
+        moved, case = (details.index(_OTHER_DETAILS[k]) for k in ("relocation", "case"))
+        pieces = [
+            (kind > 0, "defender_attack", attack_detail[non_state * 4 + kind]),
+            ((v & EV_RELOCATION) != 0, "defender_relocation", moved),
+            ((v & EV_CASE) != 0, "protection_case", case),
+            ((v & EV_RELEASE) != 0, "defender_release", 0),
+            ((v & EV_RETURN) != 0, "defender_return", 0),
+        ]  # fmt: skip
+        cols: dict[str, list[npt.NDArray[Any]]] = {k: [] for k in ("i", "e", "x")}
+        for mask, event, detail in pieces:
+            idx = np.nonzero(mask)[0]
+            cols["i"].append(idx)
+            cols["e"].append(np.full(len(idx), events.index(event), dtype=np.int64))
+            cols["x"].append(
+                detail[idx] if isinstance(detail, np.ndarray) else np.full(len(idx), detail)
             )
-
-        attack = kind > 0
-        add(
-            attack,
-            "defender_attack",
-            [
-                _ATTACK_DETAILS[(int(k), bool(n))]
-                for k, n in zip(kind[attack], non_state[attack], strict=True)
-            ],
+        idx, ev, det = (np.concatenate(cols[k]) for k in ("i", "e", "x"))
+        # Within a replicate, year and country: the step, then the order of ``pieces``.
+        order = np.lexsort((np.arange(len(idx)), t[idx], c[idx], year[idx], r[idx]))
+        idx, ev, det = idx[order], ev[order], det[order]
+        n = len(idx)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "replicate": (r[idx] + replicate_offset).astype(np.int64),
+                    "country": pd.Categorical.from_codes(c[idx], categories=setup.country_ids),
+                    "year": year[idx],
+                    "event": pd.Categorical.from_codes(ev, categories=events),
+                    "from_phase": pd.array(np.zeros(n, dtype=np.int8), dtype="Int8"),
+                    "to_phase": pd.array(np.zeros(n, dtype=np.int8), dtype="Int8"),
+                    "detail": pd.Categorical.from_codes(det, categories=details),
+                    "defender": pd.array(d[idx].astype(np.int32), dtype="Int32"),
+                    "group": pd.Categorical.from_codes(group_code[idx], categories=groups),
+                }
+            )
         )
-        add((v & EV_RELOCATION) != 0, "defender_relocation", _OTHER_DETAILS["relocation"])
-        add((v & EV_CASE) != 0, "protection_case", _OTHER_DETAILS["case"])
-        add((v & EV_RELEASE) != 0, "defender_release", "")
-        add((v & EV_RETURN) != 0, "defender_return", "")
-        if rows:
-            extra = pd.concat(rows, ignore_index=True)
-            extra = extra.sort_values(["replicate", "year", "country", "_step"], kind="stable")
-            parts.append(extra.drop(columns="_step"))
+        for name in ("from_phase", "to_phase"):
+            parts[-1][name] = parts[-1][name].mask(np.ones(n, dtype=bool))
     out = pd.concat(parts, ignore_index=True)
     return out.sort_values(["replicate", "year", "country"], kind="stable", ignore_index=True)
 

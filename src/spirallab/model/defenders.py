@@ -487,6 +487,8 @@ def defenders_step(
         restricted = attrs[c, d, ATTR.restricted]
         exposure = attrs[c, d, ATTR.exposure]
         base = _U64(((t * n_c + c) * n_dmax + d) * N_DRAWS)
+        o = outcomes[c, g]  # views taken once per defender, not per lane
+        lv = levers[:, g]
         for j in range(LANES):
             key = keys[j]
             detained = dstate[c, d, DS.detained, j] != ZERO
@@ -495,29 +497,29 @@ def defenders_step(
             cover = dstate[c, d, DS.cover, j]
             home = not (detained or relocated or dead)
             political = row[ROW.repression_political, j]
-            alerts = levers[protection.ALERTS, g, j]
-            accompanied = levers[protection.ACCOMPANIMENT, g, j]
+            alerts = lv[protection.ALERTS, j]
+            accompanied = lv[protection.ACCOMPANIMENT, j]
             network = network0 if sw.networks else ZERO
 
             t_state, t_non_state = threats(political, row[ROW.stance, j], non_state, exposure, p, j)
-            v = protection.effective_visibility(vis0, levers[protection.VISIBILITY, g, j], p, j)
+            v = protection.effective_visibility(vis0, lv[protection.VISIBILITY, j], p, j)
             vuln = vulnerability(rural, restricted, v, agg[c, AGG.spotlight, j], p, j, sw)
             cap = protection.capacity(
-                network, trained, alerts, levers[protection.TRAINING, g, j], p, j
+                network, trained, alerts, lv[protection.TRAINING, j], p, j
             )
             reach = protection.access(rural, restricted, p, j, sw)
             verified = protection.verification(network0, alerts, p, j, sw)
             formal = protection.formal_strength(
-                levers[protection.UN, g, j],
-                levers[protection.REGIONAL, g, j],
-                levers[protection.PROGRAMME, g, j],
-                levers[protection.EMBASSY, g, j],
+                lv[protection.UN, j],
+                lv[protection.REGIONAL, j],
+                lv[protection.PROGRAMME, j],
+                lv[protection.EMBASSY, j],
             )
             covered = cover > ZERO
             s_state = government.vulnerability(material, social, p, j, on)
             s_non_state = p[P.non_state_sensitivity, j] if sw.cost_sensitivity else s_state
             phys = protection.physical_protection(
-                levers[protection.PROGRAMME, g, j], reach, covered, political, p, j
+                lv[protection.PROGRAMME, j], reach, covered, political, p, j
             )
             exposed = vuln / cap * (ONE - phys)
             risk_s = (
@@ -543,8 +545,8 @@ def defenders_step(
                 uniform(key, base + _U64(3))
                 < hazard(
                     protection.relocation_hazard(
-                        levers[protection.RELOCATION, g, j],
-                        levers[protection.EMBASSY, g, j],
+                        lv[protection.RELOCATION, j],
+                        lv[protection.EMBASSY, j],
                         reach,
                         risk,
                         p,
@@ -560,7 +562,7 @@ def defenders_step(
                     protection.release_hazard(
                         network,
                         alerts,
-                        levers[protection.URGENT, g, j],
+                        lv[protection.URGENT, j],
                         formal,
                         reach,
                         verified,
@@ -595,7 +597,6 @@ def defenders_step(
             dstate[c, d, DS.relocated, j] = as_f32(relocated2)
             dstate[c, d, DS.cover, j] = cover2
 
-            o = outcomes[c, g]
             state_hit = attacked and by_state
             ns_hit = attacked and not by_state
             o[OUT.harassment_state, j] += as_f32(state_hit and kind == HARASSMENT)
