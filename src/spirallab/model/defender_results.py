@@ -276,3 +276,51 @@ def summary(setup: Setup, records: npt.NDArray[np.float32]) -> dict[str, Any]:
         "countries": countries,
         "levers": levers,
     }
+
+
+# --- experiment outputs (spirallab sweep / sensitivity / discover) -------------------------------
+DEFENDER_COLUMNS: tuple[str, ...] = (
+    "defender_attack_rate",
+    "defender_attack_rate_capital",
+    "defender_attack_rate_rural",
+    "defender_killings",
+)
+
+
+def defender_outputs(result: Any) -> dict[str, npt.NDArray[np.float64]]:
+    """Per country and pooled (last): attack rates (all, capital, rural groups) and killings.
+
+    Attack rates are attacks per defender-year at home over the run; killings the mean per run.
+    NaN where a country (or location) has no defenders.
+    """
+    n_c = len(result.country_ids)
+    records = result.defenders
+    ds = result.setup.defenders
+    if records is None or ds is None:
+        nan = np.full(n_c + 1, np.nan)
+        return {name: nan for name in DEFENDER_COLUMNS}
+    rec = records[1:]  # the first year holds the initial state only
+    n_g = ds.max_groups
+    rural = np.zeros((n_c, n_g), dtype=bool)
+    for c, locations in enumerate(ds.group_location):
+        rural[c, : len(locations)] = [loc == "rural" for loc in locations]
+    attacks = rec[:, : len(ATTACK_OUTCOMES)].sum(axis=(0, 1, 4))  # (C, G)
+    home = rec[:, OUT.years_at_home].sum(axis=(0, 3))  # (C, G)
+    kills = rec[:, [OUT.killing_state, OUT.killing_non_state]].sum(axis=(0, 1, 3))  # (C, R)
+
+    def ratio(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+        a = np.where(mask, attacks, 0.0)
+        h = np.where(mask, home, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per = a.sum(axis=1) / h.sum(axis=1)
+            pooled = a.sum() / h.sum()
+        return np.append(per, pooled).astype(np.float64)
+
+    every = np.ones((n_c, n_g), dtype=bool)
+    killings = np.append(kills.mean(axis=1), kills.sum(axis=0).mean()).astype(np.float64)
+    return {
+        "defender_attack_rate": ratio(every),
+        "defender_attack_rate_capital": ratio(~rural),
+        "defender_attack_rate_rural": ratio(rural),
+        "defender_killings": killings,
+    }
