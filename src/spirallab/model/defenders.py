@@ -244,7 +244,7 @@ def _mix_np(z: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     return out
 
 
-def lane_keys(seeds: npt.NDArray[np.int64], replicates: npt.NDArray[np.int64]) -> Any:
+def lane_keys(seeds: npt.NDArray[np.uint64], replicates: npt.NDArray[np.int64]) -> Any:
     """One 64-bit key per replicate column, from the run's seed and the replicate's index."""
     with np.errstate(over="ignore"):
         s = np.asarray(seeds, dtype=np.uint64) * _GOLDEN + _STREAM

@@ -101,7 +101,7 @@ def run_chunk(
 
     def tile_keys(i: int) -> npt.NDArray[np.uint64]:
         reps = (first_block + i) * BLOCK + np.arange(BLOCK)
-        return defenders.lane_keys(np.full(BLOCK, seed), reps)
+        return defenders.lane_keys(np.full(BLOCK, seed % 2**64, dtype=np.uint64), reps)
 
     frame = _simulate(
         setup, tile_draws, n_replicates, setup.params, observables, records, events,
@@ -146,7 +146,7 @@ def run_points(
         tile[..., : hi - lo] = draws[..., lo:hi]
         return tile
 
-    point_seeds = np.asarray(seeds, dtype=np.int64)
+    point_seeds = np.array([int(x) % 2**64 for x in seeds], dtype=np.uint64)
 
     def tile_keys(i: int) -> npt.NDArray[np.uint64]:  # defenders (issue 11), as in run_chunk
         cols = i * BLOCK + np.arange(BLOCK)
