@@ -1,13 +1,23 @@
-"""Engine throughput: the full model for 10,000 country-replicates over 80 years, on one core.
+"""Engine throughput on one core: the full model, a lean variant, and how it scales.
 
-Runs the built-in synthetic world (150 countries, 1950-2030) with 67 replicates (10,050
-country-replicates) several times in this one process and prints the median throughput as its
-last line, ``country_steps_per_second: N`` (target: at least 2e7), after the peak resident memory
-of the process (target: under 2 GB). The first, warm-up run is not counted. Just before the last
-line, ``defenders_country_steps_per_second: N`` is the same run with ``--defenders`` defenders in
-every country (issue 11; 0 skips it).
+Runs the built-in synthetic world (150 countries, 1950-2030, 80 yearly steps) in this one process:
 
-    python benchmarks/bench_engine.py [--repeats 5] [--replicates 67]
+- first call: the seconds the first ``simulate`` of the process takes, which loads the compiled
+  kernel from Numba's cache (or compiles it, about a minute, when the cache is cold; say
+  ``--compile`` to time a compilation from scratch, without touching the cache);
+- full: 67 replicates (10,050 country-replicates) recording all 22 observables and the event log,
+  as ``spirallab run`` does (target: at least 2e7 country-steps/s);
+- lean: the same recording phase and repression only, without events, as sweeps run (target: at
+  least 5e7; stretch 1e8);
+- scaling: the lean run at 10^3, 10^4, 10^5 and 10^6 country-replicates (``--max-scale`` lowers the
+  top), which must not fall as the run grows.
+
+Medians of ``--repeats`` runs after a warm-up; the machine's load average is printed first. The
+last lines are ``lean_country_steps_per_second: N``, ``defenders_country_steps_per_second: N``
+(the full run with ``--defenders`` defenders in every country, issue 11; 0 skips it) and
+``country_steps_per_second: N`` (full), after the peak resident memory (target: under 2 GB).
+
+    python benchmarks/bench_engine.py [--repeats 5] [--replicates 67] [--max-scale 1000000]
 """
 
 from __future__ import annotations
@@ -25,6 +35,45 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 from spirallab import Scenario, simulate  # noqa: E402
 from spirallab.scenarios.load import load_scenario  # noqa: E402
 
+LEAN = ("phase", "repression")
+
+
+def timed_rate(scenario: object, replicates: int, repeats: int, lean: bool) -> tuple[float, float]:
+    """(median seconds, median country-steps per second) of ``repeats`` runs."""
+    rates, seconds = [], []
+    for i in range(repeats):
+        t0 = time.perf_counter()
+        result = simulate(
+            scenario,  # type: ignore[arg-type]
+            replicates=replicates,
+            seed=i,
+            events=not lean,
+            observables=LEAN if lean else None,
+        )
+        dt = time.perf_counter() - t0
+        n_steps = (len(result.years) - 1) * round(1 / result.setup.step)
+        rates.append(len(result.country_ids) * replicates * n_steps / dt)
+        seconds.append(dt)
+        del result
+    return statistics.median(seconds), statistics.median(rates)
+
+
+def compile_seconds() -> float:
+    """Seconds to compile the kernel from scratch (a fresh dispatcher, no cache)."""
+    from spirallab.model import engine, kernel
+    from spirallab.model.f32math import njit
+
+    fresh = njit(nogil=True, error_model="numpy", _nrt=False)(kernel.run_tile.py_func)
+    cached = kernel.run_tile
+    kernel.run_tile = fresh
+    try:
+        t0 = time.perf_counter()
+        simulate(load_scenario("stylised"), replicates=1, seed=0)
+        return time.perf_counter() - t0
+    finally:
+        kernel.run_tile = cached
+        del engine
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
@@ -33,38 +82,43 @@ def main() -> None:
     ap.add_argument(
         "--defenders", type=int, default=10, help="defenders per country in the defenders run"
     )
+    ap.add_argument("--max-scale", type=int, default=1_000_000)
+    ap.add_argument("--compile", action="store_true", help="also time a compilation from scratch")
     args = ap.parse_args()
 
+    print(f"load_average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     scenario = load_scenario("world-150")
-    simulate(scenario, replicates=8, seed=0)  # warm-up: imports, caches
-    rates, seconds = [], []
-    for i in range(args.repeats):
-        t0 = time.perf_counter()
-        result = simulate(scenario, replicates=args.replicates, seed=i)
-        dt = time.perf_counter() - t0
-        n_countries = len(result.country_ids)
-        n_steps = (len(result.years) - 1) * round(1 / result.setup.step)
-        country_steps = n_countries * args.replicates * n_steps
-        rates.append(country_steps / dt)
-        seconds.append(dt)
-        del result
+    t0 = time.perf_counter()
+    simulate(scenario, replicates=8, seed=0)  # warm-up: imports, the compiled kernel
+    print(f"first_call_seconds: {time.perf_counter() - t0:.2f} (kernel from the cache or compiled)")
+    if args.compile:
+        print(f"compile_seconds: {compile_seconds():.1f}")
+
+    n_countries = 150
+    print("scaling (lean): country_replicates, seconds_median, country_steps_per_second")
+    size = 1000
+    while size <= args.max_scale:
+        replicates = max(1, round(size / n_countries))
+        repeats = args.repeats if size <= 100_000 else max(1, args.repeats // 2)
+        sec, rate = timed_rate(scenario, replicates, repeats, lean=True)
+        print(f"  {replicates * n_countries:>9} {sec:9.3f} {rate:.4g}")
+        size *= 10
+
+    lean_sec, lean_rate = timed_rate(scenario, args.replicates, args.repeats, lean=True)
+    full_sec, full_rate = timed_rate(scenario, args.replicates, args.repeats, lean=False)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     defender_rates = _with_defenders(scenario, args) if args.defenders > 0 else []
     print(f"country_replicates: {n_countries * args.replicates}")
-    print(f"years: {n_steps}")
-    print(
-        f"seconds_median: {statistics.median(seconds):.3f} (runs: "
-        + ", ".join(f"{s:.3f}" for s in seconds)
-        + ")"
-    )
+    print(f"steps: 80; seconds_median full {full_sec:.3f}, lean {lean_sec:.3f}")
     print(f"peak_memory_mb: {peak_mb:.0f}")
-    if defender_rates:  # issue 11: the same run with defenders in every country
+    print(f"lean_country_steps_per_second: {lean_rate:.4g}")
+    if defender_rates:  # issue 11: the full run with defenders in every country
         print(
             f"defenders_country_steps_per_second: {statistics.median(defender_rates):.4g}"
             f" ({args.defenders} defenders per country, half capital, half rural;"
             " state threat only)"
         )
-    print(f"country_steps_per_second: {statistics.median(rates):.4g}")
+    print(f"country_steps_per_second: {full_rate:.4g}")
 
 
 def _with_defenders(scenario: Scenario, args: argparse.Namespace) -> list[float]:

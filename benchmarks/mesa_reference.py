@@ -3,9 +3,10 @@
 This is a reference implementation written the way a Mesa user would write it: one
 ``CountryAgent`` per country, holding scalar attributes, with a ``step()`` in plain Python, and a
 ``SpiralModel`` holding what the countries share (world time and the transnational network's
-limited stock of attention). It follows the NumPy engine (``spirallab/model/engine.py``) rule by
-rule and in the same order (docs/model.md, section 3), with the same parameters, mechanism
-switches, covariates and levers, all read from the scenario's ``Setup``.
+limited stock of attention). It follows the engine's rules (the mechanism modules, composed by
+``spirallab/model/kernel.py``) rule by rule and in the same order (docs/model.md, section 3),
+with the same parameters, mechanism switches, covariates and levers, all read from the
+scenario's ``Setup``.
 
 It draws its own random numbers from Mesa's generator (``self.random``), one draw per decision
 as it is needed, where the engine takes a fixed set of six draws per country and step (common

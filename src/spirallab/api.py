@@ -14,11 +14,15 @@ import numpy as np
 import pandas as pd
 
 from spirallab.errors import InputError
+from spirallab.memory import check_run_fits
 from spirallab.model.engine import OBSERVABLES, run
 from spirallab.model.events import empty_events
 from spirallab.model.result import SimulationResult
-from spirallab.model.setup import build_setup
-from spirallab.scenarios.schema import Scenario
+from spirallab.model.setup import build_setup, resolve_countries
+from spirallab.scenarios.schema import YEAR_MAX, YEAR_MIN, Scenario
+
+# The schema's cap on replicates, applied to the API and the command line as well.
+MAX_REPLICATES = 10_000_000
 
 
 def simulate(
@@ -44,29 +48,50 @@ def simulate(
     """
     if not isinstance(scenario, Scenario):
         scenario = Scenario.load(scenario)
+    # A value from the file is reported at its key in the file; one given here at its option.
+    replicates_at = "--replicates" if replicates is not None else "replicates"
+    replicates_file = None if replicates is not None else scenario.source
     replicates = scenario.replicates if replicates is None else replicates
     seed = scenario.seed if seed is None else seed
-    if replicates < 1:
-        raise InputError("replicates must be at least 1", where="--replicates", found=replicates)
-    if seed < 0:
-        raise InputError("seed must be 0 or more", where="--seed", found=seed)
+    _check_int(replicates, "--replicates", 1, None)
+    _check_int(seed, "--seed", 0, None)
+    for value, where in ((start, "--start"), (end, "--end")):
+        if value is not None:
+            _check_int(value, where, YEAR_MIN, YEAR_MAX)
+    countries = resolve_countries(scenario)
     first = start if start is not None else scenario.start
+    if first is None:
+        first = min(c.start for c in countries)
     last = end if end is not None else scenario.end
-    if first is not None and last <= first:
+    if last <= first:
         raise InputError(
             "end year must be after the start year",
-            where="--end",
-            found=last,
-            expected=f"a year after {first}",
+            where="--end" if end is not None else "--start",
+            found=last if end is not None else first,
+            expected=f"a year after {first}" if end is not None else f"a year before {last}",
+        )
+    shown = [c for c in countries if c.start <= last and (c.end is None or c.end >= first)]
+    if not shown:
+        latest_end = max((c.end for c in countries if c.end is not None), default=None)
+        raise InputError(
+            f"no country is simulated in {first}-{last}: the earliest start is "
+            f"{min(c.start for c in countries)}"
+            + (f" and the latest end {latest_end}" if latest_end is not None else ""),
+            where="--end" if end is not None else "--start",
+            found=last if end is not None else first,
         )
     recorded = _observables(observables)
+    # The memory figure first: it says how many replicates would fit, which the cap does not.
+    check_run_fits(
+        last - first + 1,
+        len(countries),
+        replicates,
+        len(recorded),
+        where=replicates_at,
+        file=replicates_file,
+    )
+    _check_int(replicates, "--replicates", 1, MAX_REPLICATES)
     setup = build_setup(scenario, start=start, end=end)
-    if len(setup.years) < 2:
-        raise InputError(
-            "the run covers less than two years",
-            where="--start/--end",
-            found=f"{setup.years[0]}-{setup.years[-1]}",
-        )
     # Allocated once and filled by every chunk: no concatenation, no second copy.
     records = np.empty(
         (len(setup.years), len(recorded), setup.n_countries, replicates), dtype=np.float32
@@ -96,6 +121,15 @@ def simulate(
         observables=recorded,
         defenders=drecords,
     )
+
+
+def _check_int(value: object, where: str, lo: int, hi: int | None) -> None:
+    """A whole number within [lo, hi], else one clear line naming the option."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise InputError("expected a whole number", where=where, found=value)
+    if value < lo or (hi is not None and value > hi):
+        rng = f"a whole number from {lo} to {hi}" if hi is not None else f"a whole number >= {lo}"
+        raise InputError("out of range", where=where, found=int(value), expected=rng)
 
 
 def _observables(names: Sequence[str] | None) -> tuple[str, ...]:

@@ -17,8 +17,9 @@ from spirallab.model import engine, protection
 from spirallab.model.defender_results import FRAME_COLUMNS
 from spirallab.model.defenders import DefenderSwitches
 from spirallab.model.engine import OBSERVABLES
-from spirallab.model.params import PARAMETERS, SLOT
+from spirallab.model.params import PARAMETERS
 from spirallab.model.reference.engine import simulate_arrays
+from spirallab.model.rules import LANES, P
 from spirallab.model.setup import build_setup
 from spirallab.scenarios.defenders import PROTECTION_KINDS
 from spirallab.scenarios.load import load_scenario, parse_scenario
@@ -188,9 +189,10 @@ def test_run_command_writes_the_defenders_section(tmp_path: Path) -> None:
 
 # --- the rules -----------------------------------------------------------------------------------
 def _p(**overrides: float) -> Any:
-    p = np.array([[par.default] for par in PARAMETERS], dtype=np.float32)
+    # The kernel's flat parameter tile: each parameter's row of LANES values (lane 0 used here).
+    p = np.repeat(np.array([par.default for par in PARAMETERS], dtype=np.float32), LANES)
     for name, value in overrides.items():
-        p[getattr(SLOT, name), 0] = value
+        p[getattr(P, name)] = value
     return p
 
 

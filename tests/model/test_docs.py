@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from spirallab.model.params import PARAMETERS
-from spirallab.scenarios.schema import MECHANISMS, Country
+from spirallab.scenarios.schema import MECHANISMS, Country, default_text
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "model.md").read_text(encoding="utf-8")
 
@@ -25,7 +25,9 @@ def test_every_covariate_is_documented() -> None:
     for name, f in Country.model_fields.items():
         extra = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else {}
         if "unit" in extra:
-            assert f"| `{name}` | {f.default} |" in DOC
+            assert f"| `{name}` | {default_text(f)} |" in DOC
+    # A required field has no default to show (it once read "PydanticUndefined").
+    assert "PydanticUndefined" not in DOC
 
 
 def test_odd_sections_present() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -162,7 +163,7 @@ def test_cli_explain_lists_every_parameter() -> None:
         [sys.executable, "-m", "spirallab.cli", "explain", "stylised"],
         capture_output=True,
         text=True,
-        env={"COLUMNS": "250", "PATH": ""},
+        env={**os.environ, "COLUMNS": "250"},
         timeout=120,
     )
     assert res.returncode == 0, res.stderr

@@ -353,3 +353,46 @@ def test_the_numbers_accept_nullable_and_categorical_columns() -> None:
     rows.loc[0, "phase"] = pd.NA
     with pytest.raises(ValueError, match="missing"):
         stats.check_phases(rows)
+
+
+# ----------------------------------------------------------------------------- issue 9 / 14 fixes
+
+
+def test_no_history_claim_without_outcomes(
+    frames: tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], pd.DataFrame],
+) -> None:
+    results, events, summary, reference = frames
+    bare = build_report(results, events, summary, reference.iloc[0:0])
+    assert "compared with the simulation, never scheduled" not in bare
+    assert "lists no historical outcomes" in bare
+    assert "lists no historical outcomes" not in build_report(*frames)
+
+
+def test_fingerprint_is_in_a_meta_tag(
+    frames: tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], pd.DataFrame],
+) -> None:
+    results, events, summary, reference = frames
+    fp = {"run_id": "abc123", "seed": 1}
+    page = build_report(results, events, {**summary, "fingerprint": fp}, reference)
+    tag = '<meta name="spirallab-fingerprint" content="{&quot;run_id&quot;: &quot;abc123&quot;'
+    assert tag in page
+    assert "spirallab-fingerprint" not in build_report(*frames)
+
+
+def test_medians_are_whole_years() -> None:
+    # Two replicates entering in 1980 and 1985: the median is a year one of them entered in.
+    entries = pd.Series([1980.0, 1985.0, np.nan])
+    assert html._observed_median(entries) == 1980.0
+    assert html.fmt_year(html._observed_median(entries)) == "1980"
+
+
+def test_math_markup_in_names_is_drawn_literally() -> None:
+    from matplotlib.figure import Figure
+
+    from spirallab.report import figures
+
+    fig = Figure()
+    ax = fig.add_subplot()
+    figures._style(ax, "$^$: P(phase)", (1970.0, 2000.0))
+    # Rendering would raise ParseSyntaxException if "$^$" were read as math.
+    assert figures.to_data_uri(fig).startswith("data:image/png;base64,")

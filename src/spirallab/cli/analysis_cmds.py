@@ -147,6 +147,10 @@ def discover(
         )
         folder = out if out is not None else results / "discovery"
         paths = write_discovery(found, folder)
+        from spirallab.report.discovery_page import write_discovery_html
+
+        # An offline page as well, as `sensitivity` writes one.
+        paths["html"] = write_discovery_html(found, folder, paths.get("png"))
     console.print(
         f"[bold]Success[/]: {found.outcome} ({found.country}); {found.n_success} of "
         f"{found.n_points} points (base rate {found.base_rate:.2f})",

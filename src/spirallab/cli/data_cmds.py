@@ -78,3 +78,6 @@ def check(
                              result.unmatched.drop(columns=["file"])))
     console.print(f"Panel: {result.panel_rows} country-years, "
                   f"{result.panel_countries} countries.")
+    if result.casefiles_off_panel:
+        console.print("Case files for countries not on this panel (their events are not used): "
+                      + ", ".join(result.casefiles_off_panel), highlight=False)

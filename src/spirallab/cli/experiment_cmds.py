@@ -57,7 +57,20 @@ def sweep(
     ] = None,
     scheduler: Annotated[
         str | None,
-        typer.Option(help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786."),
+        typer.Option(
+            help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 or "
+            "tls://10.0.0.5:8786 (TLS files from --tls-* or Dask's configuration). Results come "
+            "back pickled: use only a scheduler and workers you trust."
+        ),
+    ] = None,
+    tls_ca_file: Annotated[
+        Path | None, typer.Option(help="tls:// scheduler: the cluster's CA certificate (PEM).")
+    ] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="tls:// scheduler: this client's certificate (PEM).")
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option(help="tls:// scheduler: this client's private key (PEM).")
     ] = None,
     resume: Annotated[
         bool, typer.Option(help="Finish an interrupted sweep in --out, skipping finished chunks.")
@@ -66,9 +79,19 @@ def sweep(
         int | None,
         typer.Option(help="Points per saved chunk (default: a few seconds of work each)."),
     ] = None,
+    allow_outside: Annotated[
+        bool,
+        typer.Option(
+            help="Let the experiment's scenario be a file outside the experiment's folder."
+        ),
+    ] = False,
 ) -> None:
-    """Run every point of an experiment's design into a crash-safe results store."""
-    from spirallab.experiments.sweep import plan_experiment
+    """Run every point of an experiment's design into a crash-safe results store.
+
+    The store is locked while a sweep writes to it; each committed chunk is recorded with its row
+    count and SHA-256, and --resume runs again any chunk whose file is damaged.
+    """
+    from spirallab.experiments.sweep import TLSFiles, plan_experiment
     from spirallab.experiments.sweep import sweep as run_sweep
 
     if workers is not None and scheduler is not None:
@@ -76,7 +99,7 @@ def sweep(
             "--workers and --scheduler exclude each other",
             expected="local processes (--workers) or a Dask cluster (--scheduler), not both",
         )
-    plan = plan_experiment(experiment)
+    plan = plan_experiment(experiment, allow_outside=allow_outside)
     e = plan.experiment
     where = f"Dask scheduler {scheduler}" if scheduler else f"{workers or 'all'} local worker(s)"
     console.print(
@@ -113,6 +136,8 @@ def sweep(
             resume=resume,
             chunk_points=chunk_points,
             progress=tick,
+            allow_outside=allow_outside,
+            tls=TLSFiles(tls_ca_file, tls_cert, tls_key),
         )
     except KeyboardInterrupt:
         bar.stop()
@@ -121,6 +146,8 @@ def sweep(
     finally:
         bar.stop()
     took = time.perf_counter() - t0
+    for damaged in report.repaired:
+        console.print(f"Ran again a damaged chunk: {damaged}", highlight=False)
     if report.chunks_run == 0:
         console.print(f"Nothing to do: all {report.n_chunks} chunks are already in {out}.")
         return

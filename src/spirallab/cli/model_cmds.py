@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -19,6 +20,8 @@ from spirallab.errors import InputError
 console = Console()
 
 DEFAULT_SCENARIO = "book-eleven"
+# More worker processes than this only costs memory (each holds a copy of the setup).
+MAX_WORKERS = 256
 
 
 @app.command()
@@ -46,8 +49,10 @@ def run(
     from spirallab.scenarios.load import load_scenario
 
     sc = load_scenario(scenario)
-    if workers < 1:
-        raise InputError("workers must be at least 1", where="--workers", found=workers)
+    if not 1 <= workers <= MAX_WORKERS:
+        raise InputError(
+            "out of range", where="--workers", found=workers, expected=f"1 to {MAX_WORKERS}"
+        )
     seed_used = sc.seed if seed is None else seed
     out_dir = out if out is not None else Path("runs") / f"{sc.name}-{seed_used}"
     _check_writable(out_dir)
@@ -81,12 +86,25 @@ def run(
     _print_summary(result.summary())
     console.print(
         f"wrote {', '.join(p.name for p in paths.values())} to [bold]{out_dir}[/] "
-        f"in {elapsed:.1f} s"
+        f"in {elapsed:.1f} s",
+        soft_wrap=True,
     )
 
 
 def _check_writable(out_dir: Path) -> None:
-    """Fail before simulating if the output folder cannot be written."""
+    """Fail before simulating if the output folder cannot be written or replaced."""
+    try:
+        _probe_writable(out_dir)
+    except OSError as exc:
+        raise InputError(
+            f"cannot use the output folder ({exc.strerror or exc})", where="--out"
+        ) from None
+
+
+def _probe_writable(out_dir: Path) -> None:
+    from spirallab.runfolder import check_replaceable
+
+    check_replaceable(out_dir)
     probe = out_dir
     while not probe.exists():
         probe = probe.parent
@@ -96,36 +114,68 @@ def _check_writable(out_dir: Path) -> None:
         raise InputError("output folder is not writable", where="--out", found=str(probe))
 
 
-def _print_summary(summary: dict[str, Any]) -> None:
+def summary_table(
+    summary: dict[str, Any], limit: int = 30, parts: tuple[str, ...] = ("p", "yr")
+) -> Table:
+    """The one-screen summary: compact columns, so it fits 80 columns with the usual names.
+
+    ``parts`` picks the probability columns (``p``), the median years (``yr``) or both.
+    """
     table = Table(
         title=f"{summary['scenario']}: {summary['replicates']} replicates, "
         f"{summary['start']}-{summary['end']}, seed {summary['seed']}",
-        caption="P(k): probability of reaching phase k by the end year; "
-        "yr k: median year of entering phase k among replicates that do; "
-        "back: share of replicates that backslid (fell to a lower phase).",
+        caption="P2-P5: probability of reaching phase k by the country's last year; "
+        "yr2-yr5: median year of entering it among replicates that do; back: share of "
+        "replicates that backslid (fell to a lower phase).",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
     )
-    table.add_column("country", no_wrap=True, min_width=12)
-    table.add_column("start", justify="right")
-    for k in range(2, 6):
-        table.add_column(f"P({k})", justify="right")
-    for k in range(2, 6):
-        table.add_column(f"yr {k}", justify="right")
-    table.add_column("back", justify="right")
-    rows = list(summary["countries"].values())
-    for d in rows[:30]:
-        years = [d["median_entry_year"][str(k)] for k in range(2, 6)]
-        table.add_row(
-            d["name"],
-            str(d["start"]),
-            *[f"{d['p_reach'][str(k)]:.2f}" for k in range(2, 6)],
-            *["-" if y is None else f"{y:.0f}" for y in years],
-            f"{d['share_backslid']:.2f}",
-        )
+    table.add_column("country", no_wrap=True, overflow="ellipsis", max_width=28)
+    table.add_column("years", no_wrap=True)
+    phases = range(2, 6)
+    if "p" in parts:
+        for k in phases:
+            table.add_column(f"P{k}", justify="right", no_wrap=True)
+    if "yr" in parts:
+        for k in phases:
+            table.add_column(f"yr{k}", justify="right", no_wrap=True)
+    if "p" in parts:
+        table.add_column("back", justify="right", no_wrap=True)
+    for d in list(summary["countries"].values())[:limit]:
+        years = [d["median_entry_year"][str(k)] for k in phases]
+        cells = [d["name"], f"{d['start']}-{d.get('end', summary['end'])}"]
+        if "p" in parts:
+            cells += [f"{d['p_reach'][str(k)]:.2f}" for k in phases]
+        if "yr" in parts:
+            cells += ["-" if y is None else f"{y:.0f}" for y in years]
+        if "p" in parts:
+            cells.append(f"{d['share_backslid']:.2f}")
+        table.add_row(*cells)
+    return table
+
+
+def _print_summary(summary: dict[str, Any], out: Console | None = None) -> None:
+    out = out or console
+    table = summary_table(summary)
+    need = out.measure(table, options=out.options.update(max_width=100_000)).maximum
+    tables = [table]
+    if not out.is_terminal:
+        # Piped or redirected: never cut the table at a guessed width; use what it needs.
+        out = Console(width=max(need, 80), file=out.file, no_color=True, highlight=False)
+    elif need > out.width:
+        # A narrow terminal: probabilities and years one below the other rather than cut.
+        tables = [summary_table(summary, parts=("p",)), summary_table(summary, parts=("yr",))]
     if summary["mechanisms_off"]:
-        console.print(f"[yellow]mechanisms switched off: {', '.join(summary['mechanisms_off'])}")
-    if len(rows) > 30:
-        console.print(f"(first 30 of {len(rows)} countries; all of them in summary.json)")
-    console.print(table)
+        out.print(f"[yellow]mechanisms switched off: {', '.join(summary['mechanisms_off'])}")
+    for note in summary.get("notes") or []:
+        out.print(f"[yellow]note:[/] {note}; see summary.json", highlight=False)
+    n = len(summary["countries"])
+    if n > 30:
+        out.print(f"(first 30 of {n} countries; all of them in summary.json)")
+    for t in tables:
+        out.print(t)
 
 
 @app.command()
@@ -186,7 +236,7 @@ def explain(
     for name, doc in MECHANISMS.items():
         mech.add_row(name, "yes" if on[name] else "[red]OFF", doc)
     console.print(mech)
-    from spirallab.scenarios.schema import Country
+    from spirallab.scenarios.schema import Country, default_text
 
     cov = Table(title="country covariates (defaults; each country may set its own)")
     for col in ("covariate", "default", "unit", "grounding"):
@@ -194,5 +244,5 @@ def explain(
     for name, f in Country.model_fields.items():
         extra = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else {}
         if "unit" in extra:
-            cov.add_row(name, str(f.default), str(extra["unit"]), str(extra["grounding"]))
+            cov.add_row(name, default_text(f), str(extra["unit"]), str(extra["grounding"]))
     console.print(cov)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import html
 import io
 import unicodedata
 from enum import StrEnum
@@ -24,6 +25,13 @@ class OutFormat(StrEnum):
 
     parquet = "parquet"
     csv = "csv"
+
+
+class RulesVersion(StrEnum):
+    """Phase-coder rules versions for ``--rules``."""
+
+    v2 = "2.0.0"
+    v1 = "1.0.0"
 
 
 def _load(data: Path, cache: Path | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -106,6 +114,14 @@ CasefilesOption = Annotated[
     typer.Option("--casefiles/--no-casefiles", help="Use the built-in case files as evidence."),
 ]
 CacheOption = Annotated[Path | None, typer.Option("--cache", help="Panel cache folder.")]
+RulesOption = Annotated[RulesVersion, typer.Option(
+    "--rules", help="Phase-coder rules version (docs/phase-coding.md).")]
+
+
+def _rules(version: RulesVersion) -> Any:
+    from spirallab.observe.coder2 import rules_for
+
+    return rules_for(version.value)
 
 
 @app.command("code")
@@ -113,49 +129,60 @@ def code(
     data: DataOption,
     country: Annotated[list[str] | None, typer.Option(
         "--country", help="Country name, ISO3 code or COW number (repeatable). Restricts the "
-        "table and the figures; default: all countries coded, figures for the case-file "
-        "countries.")] = None,
+        "table and the figures; default: all countries, a timeline for each.")] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("spirallab-phases"),
     fmt: FormatOption = OutFormat.parquet,
     casefiles: CasefilesOption = True,
     cache: CacheOption = None,
+    rules: RulesOption = RulesVersion.v2,
+    timelines: Annotated[bool, typer.Option(
+        "--timelines/--no-timelines", help="Draw a timeline page per country.")] = True,
 ) -> None:
     """Code every country-year into a spiral phase; write the table, timelines and an index."""
+    from spirallab.observe.browse import write_country_index
     from spirallab.observe.coder import code_phases
-    from spirallab.observe.timeline import plot_timeline, write_index
+    from spirallab.observe.timeline import plot_timeline
 
     panel, rats = _load(data, cache)
     cfs = _casefiles(casefiles)
     selected = resolve_countries(panel, country) if country else None
     sub = panel[panel["country_id"].isin(selected)] if selected else panel
-    coded = code_phases(sub, casefiles=cfs)
+    coded = code_phases(sub, casefiles=cfs, rules=_rules(rules))
     out.mkdir(parents=True, exist_ok=True)
     table = _write_table(coded, out / f"phases.{fmt.value}", fmt)
-    figs = selected if selected else [c for c in cfs if c in set(coded["country_id"])]
-    entries = []
+    with_data = set(coded.loc[coded["phase_set"].fillna("") != "", "country_id"])
+    if not timelines:
+        figs: list[str] = []
+    elif selected:
+        figs = selected
+    else:
+        figs = sorted(with_data)
+    hrefs: dict[str, str] = {}
     for cid in figs:
         c = coded[coded["country_id"] == cid]
         if c.empty:
             continue
         plot_timeline(c, sub, cfs.get(cid), rats, path_png=out / f"{cid}.png",
                       path_html=out / f"{cid}.html", country_id=cid)
-        entries.append((cid, str(c["name"].iloc[0]), f"{cid}.html"))
-    counts = coded["phase_set"].replace("", "no data").value_counts()
-    summary = "".join(f"<li>{k}: {v} country-years</li>" for k, v in counts.items())
-    write_index(entries, out / "index.html", extra_html=(
-        f"<p>Rules version {coded['rules_version'].iloc[0] if len(coded) else ''}; "
-        f"table: {table.name}.</p><ul>{summary}</ul>"))
+        hrefs[cid] = f"{cid}.html"
+    version = coded["rules_version"].iloc[0] if len(coded) else ""
+    write_country_index(coded, out / "index.html", hrefs, intro_html=(
+        f"<p>Rules version {html.escape(str(version))}; table: {html.escape(table.name)}; "
+        "phase sets such as 1|2 are undecidable from the evidence (docs/phase-coding.md).</p>"))
     _console.print(f"coded {len(coded)} country-years of {coded['country_id'].nunique()} "
-                   f"countries -> {table}; {len(entries)} timelines; index {out / 'index.html'}")
+                   f"countries (rules {version}) -> {table}; {len(hrefs)} timelines; index "
+                   f"{out / 'index.html'}")
 
 
 @app.command("decoupling")
 def decoupling_cmd(
     data: DataOption,
-    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path(
+        "spirallab-decoupling"),
     fmt: FormatOption = OutFormat.parquet,
     casefiles: CasefilesOption = True,
     cache: CacheOption = None,
+    rules: RulesOption = RulesVersion.v2,
 ) -> None:
     """Commitment vs practice per country-year and by year, with a world figure."""
     from spirallab.observe.coder import code_phases
@@ -163,7 +190,7 @@ def decoupling_cmd(
 
     panel, _ = _load(data, cache)
     cfs = _casefiles(casefiles)
-    coded = code_phases(panel, casefiles=cfs)
+    coded = code_phases(panel, casefiles=cfs, rules=_rules(rules))
     dec = decoupling(panel, coded=coded, casefiles=cfs)
     world = world_decoupling(dec)
     out.mkdir(parents=True, exist_ok=True)
@@ -172,3 +199,33 @@ def decoupling_cmd(
     png = plot_world_decoupling(world, out / "world_decoupling.png")
     _console.print(f"decoupling: {len(dec)} country-years -> {t1}; world by year -> {t2}; "
                    f"figure {png}")
+
+
+@app.command("compare")
+def compare_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder written by `spirallab run`.")],
+    data: DataOption,
+    casefiles: CasefilesOption = True,
+    cache: CacheOption = None,
+    rules: RulesOption = RulesVersion.v2,
+) -> None:
+    """A run beside the coded record: ribbons, two-sided timing errors, Brier and log scores."""
+    from spirallab.observe.coder import code_phases
+    from spirallab.observe.compare import compare_run, load_run, write_comparison
+
+    results = load_run(run_dir)
+    panel, _ = _load(data, cache)
+    sub = panel[panel["country_id"].astype(str).isin(set(results["country"]))]
+    coded = code_phases(sub, casefiles=_casefiles(casefiles), rules=_rules(rules))
+    cmp_ = compare_run(results, coded)
+    paths = write_comparison(run_dir, results, coded)
+    pooled = cmp_.scores[cmp_.scores["country_id"] == "all"]
+    for _, r in pooled.iterrows():
+        t = cmp_.timing[cmp_.timing["phase"] == r["phase"]]
+        mae = t["mae"].dropna()
+        _console.print(f"phase >= {int(r['phase'])}: Brier {r['brier']:.3f}, log score "
+                       f"{r['log_score']:.3f} over {int(r['years'])} country-years; median "
+                       f"|timing error| {mae.median() if len(mae) else float('nan'):.1f} y "
+                       f"({len(mae)} countries)")
+    _console.print(f"compared {len(cmp_.countries)} countries -> {paths['html']}"
+                   + (f"; section added to {paths['report']}" if "report" in paths else ""))

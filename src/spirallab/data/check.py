@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -24,6 +24,8 @@ class DataCheck:
     unmatched: pd.DataFrame
     panel_rows: int
     panel_countries: int
+    # Built-in case files whose country has no row on this panel: the coder cannot use them.
+    casefiles_off_panel: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (for ``--json``)."""
@@ -33,6 +35,7 @@ class DataCheck:
             "year_bands": self.bands.to_dict(orient="records"),
             "unmatched": self.unmatched.to_dict(orient="records"),
             "panel": {"rows": self.panel_rows, "countries": self.panel_countries},
+            "casefiles_off_panel": list(self.casefiles_off_panel),
         }
 
 
@@ -105,5 +108,8 @@ def check_sources(src: DataSources) -> DataCheck:
         band_frame = band_frame.sort_values(
             ["source", "band"], key=lambda s: s.map(order) if s.name == "band" else s
         ).reset_index(drop=True)
+    from spirallab.observe.casefiles import builtin_casefiles, casefiles_off_panel
+
+    off = casefiles_off_panel(builtin_casefiles(), set(panel["country_id"]))
     return DataCheck(sources, band_frame, unmatched, len(panel),
-                     int(panel["country_id"].nunique()))
+                     int(panel["country_id"].nunique()), off)

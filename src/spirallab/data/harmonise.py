@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from spirallab.data import loaders
@@ -59,9 +60,14 @@ def _assign(
     resolve: Resolver,
     empty_reason: Callable[[pd.DataFrame], pd.Series] | None = None,
 ) -> SourceResult:
-    """Resolve country ids, split off empty, unmatched and duplicate rows (see module doc)."""
+    """Resolve country ids, split off empty, unmatched and duplicate rows (see module doc).
+
+    Vectorised over rows: each distinct key (codes and year) is resolved once, and the second
+    rows of a country-year are found by sorting integer arrays, so memory stays a few bytes per
+    row beyond the loaded frame.
+    """
     reg = registry()
-    has_value = frame[values].notna().any(axis=1)
+    has_value = frame[values].notna().any(axis=1).to_numpy(bool)
     empty_rows = frame[~has_value]
     if empty_reason is not None and len(empty_rows):
         reasons = empty_reason(empty_rows)
@@ -71,53 +77,113 @@ def _assign(
     blank_lines = int(frame.attrs.get("blank_lines", 0))
     if blank_lines:
         empty["wholly empty line"] = blank_lines
-    rows = frame[has_value].copy()
+    # The rows with values, as positions into the frame (no copy of it).
+    sel = np.flatnonzero(has_value)
+    rows = frame
+    n = len(sel)
 
-    keys = list(zip(*(rows[c] for c in key_cols), rows["year"], strict=True))
-    memo: dict[tuple[object, ...], Resolution] = {}
-    for key in set(keys):
-        memo[key] = resolve(reg, key[:-1], int(key[-1]))
-    res = [memo[k] for k in keys]
-    rows["country_id"] = [r.country_id for r in res]
-    rows["_primary"] = [r.primary for r in res]
-    rows["_reason"] = [r.reason for r in res]
-    code = rows[key_cols[0]].astype(str).where(rows[key_cols[0]].notna(), "")
-    for extra in key_cols[1:]:
-        alt = rows[extra].astype(str).where(rows[extra].notna(), "")
-        code = code.where(code.ne("") & code.ne("<NA>"), alt)
-    rows["_code"] = code
-    rows["_name"] = rows["country"] if "country" in rows.columns else ""
+    # One resolution per distinct key; per key only small integers are kept (a real file has
+    # about one key per row): the country, whether the code is primary, the reason, the code.
+    keys = frame[[*key_cols, "year"]]
+    if n:
+        group, firsts = group_ids([keys[c].iloc[sel] for c in keys.columns])
+        firsts = sel[firsts]
+    else:
+        group, firsts = np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.intp)
+    id_of: dict[str | None, int] = {None: -1}
+    labels: dict[str, int] = {}
+    key_id = np.empty(len(firsts), dtype=np.int32)
+    key_primary = np.empty(len(firsts), dtype=bool)
+    key_reason = np.empty(len(firsts), dtype=np.int32)
+    key_code = np.empty(len(firsts), dtype=np.int32)
+    for lo in range(0, len(firsts), 50_000):  # keys as Python objects, a slice at a time
+        part = keys.iloc[firsts[lo : lo + 50_000]]
+        columns = [part[c].astype(object).tolist() for c in keys.columns]
+        for k, key in enumerate(zip(*columns, strict=True), start=lo):
+            res = resolve(reg, tuple(key[:-1]), int(key[-1]))
+            key_id[k] = id_of.setdefault(res.country_id, len(id_of) - 1)
+            key_primary[k] = res.primary
+            key_reason[k] = labels.setdefault(res.reason, len(labels))
+            key_code[k] = labels.setdefault(_code_label(key[:-1]), len(labels))
+        del part, columns
+    del keys, firsts
+    # Country codes in alphabetical order, so that landed rows come sorted by country_id.
+    named = sorted(str(c) for c in id_of if c is not None)
+    position = {c: i for i, c in enumerate(named)}
+    # Indexed by key_id; key_id -1 (unresolved) reads the last element, -1.
+    rank = np.array([*(position[str(c)] for c in list(id_of)[1:]), -1], dtype=np.int32)
+    code = rank[key_id[group]] if n else np.zeros(0, dtype=np.int32)
+    primary = key_primary[group] if n else np.zeros(0, bool)
+    del key_id, key_primary
 
-    miss = rows[rows["country_id"].isna()]
-    ok = rows[rows["country_id"].notna()].copy()
-    ok["_n"] = ok[values].notna().sum(axis=1)
-    ok = ok.sort_values(["country_id", "year", "_n", "_primary", "line"],
-                        ascending=[True, True, False, False, True])
-    dup = ok.duplicated(["country_id", "year"], keep="first")
-    kept = ok[~dup]
-    dropped = ok[dup].copy()
-    if len(dropped):
-        first = kept.set_index(["country_id", "year"])
-        kept_line = first.loc[list(zip(dropped["country_id"], dropped["year"], strict=True)),
-                              "line"].to_numpy()
-        kept_code = first.loc[list(zip(dropped["country_id"], dropped["year"], strict=True)),
-                              "_code"].to_numpy()
-        dropped["_reason"] = [
-            f"second row for {cid} in this source; kept line {kl} (code {kc})"
-            for cid, kl, kc in zip(dropped["country_id"], kept_line, kept_code, strict=True)
-        ]
-    unmatched = pd.concat([miss, dropped])
+    # Second rows of a country-year: sort by country, year, more values first, primary code
+    # first, then file order; every row after the first of its country-year is dropped.
+    ok = np.flatnonzero(code >= 0).astype(np.int32)
+    n_values = frame[values].notna().sum(axis=1).to_numpy(np.int8)[sel]
+    year = frame["year"].to_numpy(np.int16)[sel]
+    line = frame["line"].to_numpy(np.int32)[sel]
+    order = ok[np.lexsort((line[ok], ~primary[ok], -n_values[ok], year[ok], code[ok]))]
+    del ok, n_values, primary, line
+    same = np.zeros(len(order), dtype=bool)
+    if len(order):
+        in_order = code[order]
+        same[1:] = in_order[1:] == in_order[:-1]
+        in_order = year[order]
+        same[1:] &= in_order[1:] == in_order[:-1]
+        del in_order
+    kept = order[~same]
+    dropped = order[same]
+    run_start = np.maximum.accumulate(np.where(~same, np.arange(len(order), dtype=np.int32), 0))
+    kept_of_dropped = order[run_start[same]] if len(order) else order
+    del run_start, order, same
+
+    # The unmatched report, one row per row, as categories (no string per row).
+    miss = np.flatnonzero(code < 0)
+    text = list(labels)
+    # One reason per distinct (country, code kept), numbered after the labels.
+    pair = code[dropped].astype(np.int64) * (len(text) + 1) + key_code[group[kept_of_dropped]]
+    pair_id, pair_first = _renumber(pair)
+    for cid, kc in zip(code[dropped[pair_first]].tolist(),
+                       key_code[group[kept_of_dropped[pair_first]]].tolist(), strict=True):
+        text.append(f"second row for {named[cid]} in this source; kept the row with code "
+                    f"{text[kc]}")
+    dup_reason = pair_id + np.int32(len(labels))
+    del pair, pair_id, pair_first
+    unmatched = np.concatenate([miss, dropped])
+    categories = pd.Index(text, dtype=object)
+    if "country" in rows.columns and isinstance(rows["country"].dtype, pd.CategoricalDtype):
+        names = pd.Categorical.from_codes(
+            rows["country"].cat.codes.to_numpy()[sel[unmatched]], rows["country"].cat.categories
+        )
+    elif "country" in rows.columns:
+        names = pd.Categorical(rows["country"].iloc[sel[unmatched]].astype(str))
+    else:
+        names = pd.Categorical([""] * len(unmatched))
+    constant = np.zeros(len(unmatched), dtype=np.int8)
     report = pd.DataFrame({
-        "source": source,
-        "file": str(path),
-        "code": unmatched["_code"].astype(str),
-        "name": unmatched["_name"].astype(str),
-        "year": unmatched["year"].astype("int64"),
-        "reason": unmatched["_reason"].astype(str),
+        "source": pd.Categorical.from_codes(constant, [source]),
+        "file": pd.Categorical.from_codes(constant, [str(path)]),
+        "code": pd.Categorical.from_codes(key_code[group[unmatched]], categories),
+        "name": names,
+        "year": year[unmatched].astype(np.int64),
+        "reason": pd.Categorical.from_codes(
+            np.concatenate([key_reason[group[miss]], dup_reason]), categories),
     })
-    landed = kept.drop(columns=["_primary", "_reason", "_code", "_name", "_n"])
-    return SourceResult(source, str(path), len(frame) + blank_lines,
-                        landed.reset_index(drop=True), report, empty)
+    landed = frame.iloc[sel[kept]].reset_index(drop=True)
+    landed.insert(len(landed.columns), "country_id",
+                  pd.array(np.asarray(named, dtype=object)[code[kept]], dtype="str"))
+    return SourceResult(source, str(path), len(frame) + blank_lines, landed, report, empty)
+
+
+def _code_label(key: tuple[object, ...]) -> str:
+    """A row's code as reported: the first of its key columns that is not blank."""
+    for value in key:
+        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+            continue
+        label = str(value)
+        if label not in ("", "<NA>", "nan"):
+            return label
+    return ""
 
 
 def _count_codes(frame: pd.DataFrame, columns: list[str]) -> dict[str, int]:
@@ -297,16 +363,74 @@ def harmonise_all(src: DataSources) -> dict[str, SourceResult]:
     return out
 
 
+def group_ids(columns: list[pd.Series]) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.intp]]:
+    """The group number of every row over several key columns, and each group's first row.
+
+    Missing values form a group of their own. Built from each column's integer codes combined
+    into one 64-bit key, then sorted once: a few integer arrays, not a hash table of tuples.
+    """
+    n = len(columns[0]) if columns else 0
+    acc = np.zeros(n, dtype=np.int64)
+    width = 1
+    for col in columns:
+        codes, k = _codes_of(col)
+        if width * k >= 2**62:  # renumber before the combined key could overflow
+            renumbered, _ = _renumber(acc)
+            acc = renumbered.astype(np.int64)
+            width = int(acc.max()) + 1 if n else 1
+        acc *= k
+        acc += codes
+        width *= k
+        del codes
+    return _renumber(acc)
+
+
+def _renumber(key: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.intp]]:
+    """Group ids 0..G-1 of equal keys and each group's first row, by one stable sort (about
+    20 bytes a row; ``np.unique`` with inverse and index needs three times that)."""
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    starts = np.empty(len(key), dtype=bool)
+    if len(key):
+        starts[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    del ordered
+    ids_sorted = np.cumsum(starts, dtype=np.int32) - 1
+    ids = np.empty(len(key), dtype=np.int32)
+    ids[order] = ids_sorted
+    firsts = order[starts]
+    return ids, firsts
+
+
+def _codes_of(col: pd.Series) -> tuple[npt.NDArray[np.int64], int]:
+    """Small non-negative integer codes of a column (missing values 0) and how many there are.
+
+    Categories and integers are coded arithmetically (no hash table); other columns factorised.
+    """
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return col.cat.codes.to_numpy(np.int64) + 1, len(col.cat.categories) + 1
+    if pd.api.types.is_integer_dtype(col.dtype) and len(col):
+        low, high = col.min(), col.max()
+        if pd.isna(low):
+            return np.zeros(len(col), dtype=np.int64), 1
+        codes = col.to_numpy(dtype=np.int64, na_value=int(low) - 1)
+        codes -= int(low) - 1  # missing -> 0, the smallest value -> 1
+        return codes, int(high) - int(low) + 2
+    codes, uniques = pd.factorize(col, use_na_sentinel=False)
+    return codes.astype(np.int64), max(1, len(uniques))
+
+
 def aggregate_unmatched(rows: pd.DataFrame) -> pd.DataFrame:
     """Collapse per-row unmatched records into source/file/code/name/years/count/reason."""
     if rows.empty:
         return pd.DataFrame({c: pd.Series([], dtype="int64" if c == "count" else str)
                              for c in UNMATCHED_COLUMNS})
-    grouped = rows.groupby(["source", "file", "code", "name", "reason"], sort=True,
-                           dropna=False)["year"]
-    out = grouped.agg(["min", "max", "size"]).reset_index()
-    out["years"] = [f"{a}" if a == b else f"{a}-{b}" for a, b in zip(out["min"], out["max"],
+    keys = ["source", "file", "code", "name", "reason"]
+    ids, firsts = group_ids([rows[c] for c in keys])
+    years = pd.Series(rows["year"].to_numpy(np.int64)).groupby(ids).agg(["min", "max", "size"])
+    out = pd.DataFrame({c: rows[c].iloc[firsts].astype(str).to_numpy() for c in keys})
+    out["years"] = [f"{a}" if a == b else f"{a}-{b}" for a, b in zip(years["min"], years["max"],
                                                                      strict=True)]
-    out = out.rename(columns={"size": "count"})
-    out["count"] = out["count"].astype("int64")
+    out["count"] = years["size"].to_numpy(np.int64)
+    out = out.sort_values(keys, kind="stable")
     return out[UNMATCHED_COLUMNS].reset_index(drop=True)

@@ -165,8 +165,17 @@ def cache_key(src: DataSources) -> str:
     digest.update(hashlib.sha256(manual_table_bytes()).digest())
     for name, path in src.items():
         digest.update(name.encode() + b"\0" + path.name.encode() + b"\0")
-        digest.update(hashlib.sha256(Path(path).read_bytes()).digest())
+        digest.update(_file_sha256(Path(path)))
     return digest.hexdigest()[:32]
+
+
+def _file_sha256(path: Path) -> bytes:
+    """A file's SHA-256, read a block at a time (a large file is never held whole)."""
+    file_digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            file_digest.update(block)
+    return file_digest.digest()
 
 
 def load_panel(src: DataSources, cache_dir: Path | None = None) -> pd.DataFrame:

@@ -10,8 +10,7 @@ number, and checks the header. The value parsers below then convert columns and 
 from __future__ import annotations
 
 import csv
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,26 +54,207 @@ def _decode(path: Path, data: bytes, allow_latin1: bool) -> tuple[str, str]:
         ) from None
 
 
-def _split_lines(path: Path, text: str) -> tuple[list[str], str]:
-    """Split on the file's one line-ending convention; a second convention is an error."""
-    pieces = re.split(r"(\r\n|\r|\n)", text)
-    lines = pieces[0::2]
-    ends = pieces[1::2]
-    if not ends:
-        return lines, "\n"
-    first = ends[0]
-    for number, end in enumerate(ends, start=1):
-        if end != first:
+# Records are converted this many at a time, so that memory holds typed values, never the
+# whole file as Python strings (a 200 MB file is about 3 million records).
+CHUNK_RECORDS = 20_000
+
+
+class CsvChunks:
+    """A published CSV read in chunks of records, each a :class:`RawTable` of strings.
+
+    The file is decoded and split as it is read (never held whole): the encoding is checked in
+    one streaming pass first, then records are parsed with Python's ``csv`` module from lines
+    that keep their endings, so quoted fields may hold line breaks and every record keeps its
+    first line's number. Only ``required``, ``optional`` and ``keep`` columns are kept. After
+    the last chunk, ``newline``, ``encoding`` and ``blank_lines`` describe the whole file.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        required: Iterable[str],
+        *,
+        allow_latin1: bool = False,
+        optional: Iterable[str] = (),
+        unnamed_first: bool = False,
+        keep: Iterable[str] | None = (),
+        chunk_records: int = CHUNK_RECORDS,
+    ) -> None:
+        self.path = Path(path)
+        self.required = list(required)
+        self.optional = list(optional)
+        self.keep = None if keep is None else list(keep)
+        self.allow_latin1 = allow_latin1
+        self.unnamed_first = unnamed_first
+        self.chunk_records = chunk_records
+        self.newline = "\n"
+        self.encoding = "utf-8"
+        self.blank_lines = 0
+        self.header: list[str] = []
+
+    def __iter__(self) -> Iterator[RawTable]:
+        path = self.path
+        self.encoding, has_text = _check_encoding(path, self.allow_latin1)
+        if not has_text:
+            raise InputError("the file is empty", file=path, expected="a header and data rows")
+        try:
+            fh = path.open("r", encoding=self.encoding, newline="")
+        except OSError as exc:
+            raise InputError(f"cannot read the file ({exc.strerror})", file=path) from None
+        with fh:
+            lines = _Lines(path, fh)
+            reader = csv.reader(lines, strict=True)
+            try:
+                first = next(reader, None)
+            except csv.Error as exc:
+                raise InputError(f"unreadable header ({exc})", file=path, where="line 1") from None
+            header = self._check_header([h.strip() for h in first or []])
+            width = len(header)
+            names = self._kept(header)
+            index = [header.index(c) for c in names]
+            columns: list[list[str]] = [[] for _ in names]
+            numbers: list[int] = []
+            try:
+                for record in reader:
+                    number = reader.line_num
+                    if not record or (len(record) == 1 and record[0].strip() == ""):
+                        self.blank_lines += 1  # a wholly empty line carries no key: counted
+                        continue
+                    if len(record) != width:
+                        raise InputError(
+                            f"{len(record)} fields in this row",
+                            file=path,
+                            where=f"line {number}",
+                            found=lines.last.rstrip("\r\n")[:80],
+                            expected=f"{width} fields like the header",
+                        )
+                    for column, k in zip(columns, index, strict=True):
+                        column.append(record[k])
+                    numbers.append(number)
+                    if len(numbers) >= self.chunk_records:
+                        yield self._table(names, columns, numbers)
+                        columns = [[] for _ in names]
+                        numbers = []
+            except csv.Error as exc:
+                raise InputError(
+                    f"unparseable row ({exc})", file=path, where=f"line {reader.line_num}"
+                ) from None
+            self.newline = lines.ending or "\n"
+            if numbers or not self._yielded:
+                yield self._table(names, columns, numbers)
+
+    _yielded = False
+
+    def _check_header(self, header: list[str]) -> list[str]:
+        path = self.path
+        if self.unnamed_first and header and header[0] == "":
+            header[0] = "rownum"
+        missing = [c for c in self.required if c not in header]
+        if missing:
             raise InputError(
-                "mixed line endings",
+                f"missing column {missing[0]!r}",
                 file=path,
-                where=f"line {number}",
-                found=_ENDINGS[end],
-                expected=f"{_ENDINGS[first]} like the lines before it",
+                where="line 1 (header)",
+                found=",".join(header) if len(header) < 12 else ",".join(header[:12]) + ",...",
+                expected="columns " + ", ".join(self.required),
             )
-    if lines and lines[-1] == "":
-        lines = lines[:-1]
-    return lines, first
+        dupes = {c for c in header if header.count(c) > 1 and c in self.required}
+        if dupes:
+            raise InputError(
+                "duplicate column", file=path, where="line 1 (header)", found=sorted(dupes)[0]
+            )
+        self.header = header
+        return header
+
+    def _kept(self, header: list[str]) -> list[str]:
+        """The header's columns to keep (the first of any repeated name), in header order."""
+        wanted = None if self.keep is None else {*self.required, *self.optional, *self.keep}
+        out: list[str] = []
+        for name in header:
+            if name not in out and (wanted is None or name in wanted):
+                out.append(name)
+        return out
+
+    def _table(self, names: list[str], columns: list[list[str]], numbers: list[int]) -> RawTable:
+        self._yielded = True
+        # Plain Python strings (object dtype), not Arrow strings: Arrow's memory pool keeps
+        # freed chunks, which made memory grow with the file.
+        frame = pd.DataFrame(
+            {n: pd.Series(c, dtype=object) for n, c in zip(names, columns, strict=True)}
+        )
+        for col in self.optional:
+            if col not in frame.columns:
+                frame[col] = pd.Series([""] * len(numbers), dtype=object)
+        frame["line"] = np.asarray(numbers, dtype="int64")
+        frame.index = pd.RangeIndex(len(frame))
+        return RawTable(self.path, frame, self.newline, self.encoding, self.blank_lines)
+
+
+class _Lines:
+    """The file's lines with their endings, checking that one line-ending convention is used
+    (``last`` is the last line read)."""
+
+    def __init__(self, path: Path, fh: Iterable[str]) -> None:
+        self.path = path
+        self.fh = fh
+        self.ending: str | None = None
+        self.number = 0
+        self.last = ""
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self.fh:
+            self.number += 1
+            self.last = line
+            if line.endswith("\r\n"):
+                end = "\r\n"
+            elif line.endswith("\n"):
+                end = "\n"
+            elif line.endswith("\r"):
+                end = "\r"
+            else:
+                end = ""
+            if end:
+                if self.ending is None:
+                    self.ending = end
+                elif end != self.ending:
+                    raise InputError(
+                        "mixed line endings",
+                        file=self.path,
+                        where=f"line {self.number}",
+                        found=_ENDINGS[end],
+                        expected=f"{_ENDINGS[self.ending]} like the lines before it",
+                    )
+            yield line
+
+
+def _check_encoding(path: Path, allow_latin1: bool) -> tuple[str, bool]:
+    """The file's encoding (utf-8, utf-8-sig or latin-1) and whether it holds any text,
+    checked in one streaming pass."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    bom = False
+    has_text = False
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(3)
+            bom = head == b"\xef\xbb\xbf"
+            block = b"" if bom else head
+            while True:
+                decoder.decode(block)
+                has_text = has_text or bool(block.strip())
+                block = fh.read(1 << 20)
+                if not block:
+                    break
+            decoder.decode(b"", final=True)
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror})", file=path) from None
+    except UnicodeDecodeError:
+        if allow_latin1 and not bom:
+            return "latin-1", True
+        _decode(path, path.read_bytes(), allow_latin1)  # raises, naming the line
+        raise AssertionError("unreachable") from None
+    return ("utf-8-sig" if bom else "utf-8"), has_text
 
 
 def read_csv_text(
@@ -85,76 +265,20 @@ def read_csv_text(
     optional: Iterable[str] = (),
     unnamed_first: bool = False,
 ) -> RawTable:
-    """Read a published CSV into strings, keeping each record's line number in ``line``.
+    """Read a whole published CSV into strings, every column, with each record's ``line``.
 
     ``required`` columns must be present (extra columns are kept); ``optional`` ones are added
     as empty strings when absent. With ``unnamed_first`` the first header cell may be empty (the
-    row-number column R writes) and is named ``rownum``.
+    row-number column R writes) and is named ``rownum``. Loaders read large files in chunks
+    through :class:`CsvChunks` instead.
     """
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror})", file=path) from None
-    if not data.strip():
-        raise InputError("the file is empty", file=path, expected="a header and data rows")
-    text, encoding = _decode(path, data, allow_latin1)
-    lines, newline = _split_lines(path, text)
-    reader = csv.reader(lines, strict=True)
-    try:
-        header = [h.strip() for h in next(reader)]
-    except csv.Error as exc:
-        raise InputError(f"unreadable header ({exc})", file=path, where="line 1") from None
-    if unnamed_first and header and header[0] == "":
-        header[0] = "rownum"
-    required = list(required)
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise InputError(
-            f"missing column {missing[0]!r}",
-            file=path,
-            where="line 1 (header)",
-            found=",".join(header) if len(header) < 12 else ",".join(header[:12]) + ",...",
-            expected="columns " + ", ".join(required),
-        )
-    dupes = {c for c in header if header.count(c) > 1 and c in required}
-    if dupes:
-        raise InputError(
-            "duplicate column", file=path, where="line 1 (header)", found=sorted(dupes)[0]
-        )
-    rows: list[list[str]] = []
-    numbers: list[int] = []
-    blank = 0
-    width = len(header)
-    try:
-        for record in reader:
-            number = reader.line_num
-            if not record or (len(record) == 1 and record[0].strip() == ""):
-                blank += 1  # a wholly empty line carries no key: counted, not an error
-                continue
-            if len(record) != width:
-                raise InputError(
-                    f"{len(record)} fields in this row",
-                    file=path,
-                    where=f"line {number}",
-                    found=lines[number - 1][:80],
-                    expected=f"{width} fields like the header",
-                )
-            rows.append(record)
-            numbers.append(number)
-    except csv.Error as exc:
-        raise InputError(
-            f"unparseable row ({exc})", file=path, where=f"line {reader.line_num}"
-        ) from None
-    frame = pd.DataFrame(rows, columns=header, dtype=str) if rows else pd.DataFrame(
-        {c: pd.Series([], dtype=str) for c in header}
+    chunks = CsvChunks(
+        path, required, allow_latin1=allow_latin1, optional=optional,
+        unnamed_first=unnamed_first, keep=None, chunk_records=2**62,
     )
-    frame = frame.loc[:, ~frame.columns.duplicated()]
-    for col in optional:
-        if col not in frame.columns:
-            frame[col] = ""
-    frame["line"] = np.asarray(numbers, dtype="int64")
-    return RawTable(path, frame, newline, encoding, blank)
+    tables = list(chunks)
+    frame = pd.concat([t.frame for t in tables], ignore_index=True)
+    return RawTable(Path(path), frame, chunks.newline, chunks.encoding, chunks.blank_lines)
 
 
 def _fail(raw: RawTable, column: str, index: int, value: str, problem: str, expected: str) -> None:

@@ -47,7 +47,9 @@ class DataSources:
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name == "ratification":
-                object.__setattr__(self, f.name, _ratification_files(value))
+                files = _ratification_files(value)
+                _one_file_per_treaty(files)
+                object.__setattr__(self, f.name, files)
             elif value is not None:
                 object.__setattr__(self, f.name, Path(value))
 
@@ -102,6 +104,21 @@ def _ratification_files(value: tuple[Path, ...] | Path | Iterable[Path] | None) 
             return tuple(_glob(path, (RATIFICATION[1],)))
         return (path,)
     return tuple(Path(p) for p in value)
+
+
+def _one_file_per_treaty(files: tuple[Path, ...]) -> None:
+    """Two status files for one treaty (``hr_status_cat.csv`` and ``HR_STATUS_CAT.csv``) would
+    both be loaded: refuse them, naming both."""
+    seen: dict[str, Path] = {}
+    for path in files:
+        key = path.name.lower()
+        if key in seen:
+            raise InputError(
+                f"two ratification files for one treaty: {seen[key]} and {path}",
+                file=path,
+                expected="one hr_status_<treaty>.csv per treaty (names are compared without case)",
+            )
+        seen[key] = path
 
 
 def _glob(folder: Path, patterns: tuple[str, ...]) -> list[Path]:

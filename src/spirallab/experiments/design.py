@@ -8,6 +8,7 @@ or distributed sweep sees exactly the same points.
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,8 @@ def design_size(experiment: Experiment) -> int:
     d = experiment.design
     k = len(experiment.factors)
     if d.kind == DesignKind.grid:
-        return int(np.prod([len(grid_levels(f)) for f in experiment.factors]))
+        # Python integers: np.prod wraps around in int64 (64 two-level factors gave 0).
+        return math.prod(len(grid_levels(f)) for f in experiment.factors)
     if d.kind == DesignKind.lhs:
         return d.samples
     if d.kind == DesignKind.sobol:

@@ -76,7 +76,8 @@ def summarise(result: SimulationResult, outputs: Outputs, by_years: list[int]) -
 def trajectories(result: SimulationResult) -> pd.DataFrame:
     """Phase and repression per replicate, country and year (compact dtypes).
 
-    Years before a country's start (phase 0) are left out, as in ``SimulationResult.to_frame``.
+    Years before a country's start (phase 0) and after its ``end`` are left out, as in
+    ``SimulationResult.to_frame``.
     """
     ph = result.phases
     rep = result.array("repression")
@@ -90,4 +91,6 @@ def trajectories(result: SimulationResult) -> pd.DataFrame:
             "repression": rep.reshape(-1).astype(np.float32),
         }
     )
-    return frame[frame["phase"] > 0].reset_index(drop=True)
+    # Rows as in a run's results: from each country's start to its end (if it has one).
+    shown = np.repeat(result.active().reshape(-1), n_r)
+    return frame[shown & (frame["phase"] > 0).to_numpy()].reset_index(drop=True)

@@ -51,7 +51,9 @@ Scalar = float | int | bool
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: a string, a float or a boolean where a whole number is expected (``replicates =
+    # "4"``, ``replicates = 5.0``, ``seed = true``) is refused, not converted.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class DesignKind(StrEnum):
@@ -64,7 +66,9 @@ class DesignKind(StrEnum):
 class Design(_Strict):
     """How points are drawn from the factor space."""
 
-    kind: DesignKind = Field(description="grid, lhs (Latin hypercube), sobol (Saltelli) or morris.")
+    kind: Annotated[DesignKind, Field(strict=False)] = Field(
+        description="grid, lhs (Latin hypercube), sobol (Saltelli) or morris."
+    )
     samples: Annotated[int, Field(ge=1, le=10_000_000)] = Field(
         default=64,
         description="sobol: base samples N (a power of two; N*(D+2) points, N*(2D+2) with second"
@@ -124,7 +128,7 @@ OUTPUT_KINDS: tuple[OutputKind, ...] = get_args(OutputKind)[:5]
 class Outputs(_Strict):
     """The summary statistics kept for every point (and optionally the trajectories)."""
 
-    statistics: list[OutputKind] = Field(
+    statistics: Annotated[list[OutputKind], Field(min_length=1)] = Field(
         default_factory=lambda: list(OUTPUT_KINDS),
         description="p_reach: P(phase k reached by year Y), k=2..5; years_in_phase: median years"
         " in each phase; backsliding: share of runs whose phase ever fell; final_repression and"
@@ -138,6 +142,17 @@ class Outputs(_Strict):
     trajectories: bool = Field(
         default=False, description="Also keep phase and repression per replicate, country and year."
     )
+
+    @model_validator(mode="after")
+    def _no_repeats(self) -> Outputs:
+        # A repeated statistic or year would give two columns of one name (and double counts).
+        for key, values in (("statistics", self.statistics), ("by_years", self.by_years)):
+            seen: set[object] = set()
+            for v in values:
+                if v in seen:
+                    raise ValueError(f"{key} lists {v!r} twice")
+                seen.add(v)
+        return self
 
 
 class Experiment(_Strict):
@@ -229,11 +244,14 @@ def _experiment_path(name_or_path: str | Path) -> Path:
     )
 
 
-def load_experiment(name_or_path: str | Path) -> tuple[Experiment, Scenario, str]:
+def load_experiment(
+    name_or_path: str | Path, allow_outside: bool = False
+) -> tuple[Experiment, Scenario, str]:
     """Read and check an experiment file; returns it, its base scenario and the file's text.
 
     Every factor is checked against the scenario: it must exist, and both ends of its range (or
-    every level) must be values the scenario schema accepts.
+    every level) must be values the scenario schema accepts. The base scenario must be a
+    built-in or a file in the experiment's folder (or below it) unless ``allow_outside``.
     """
     path = _experiment_path(name_or_path)
     try:
@@ -243,17 +261,38 @@ def load_experiment(name_or_path: str | Path) -> tuple[Experiment, Scenario, str
         raise InputError(f"malformed TOML: {exc}", file=path) from None
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=path) from None
-    experiment = parse_model(Experiment, data, path)
-    base = _base_scenario(experiment, path)
+    except RecursionError:
+        raise InputError(
+            "malformed TOML: arrays or tables nested too deeply", file=path,
+            expected="an experiment file (a few levels of tables at most)",
+        ) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror or exc})", file=path) from None
+    try:
+        experiment = parse_model(Experiment, data, path)
+    except RecursionError:
+        raise InputError(
+            "values nested too deeply", file=path, expected="an experiment file"
+        ) from None
+    base = _base_scenario(experiment, path, allow_outside)
     for i, factor in enumerate(experiment.factors):
         check_factor(base, factor, file=path, where=f"factors[{i}]")
     return experiment, base, text
 
 
-def _base_scenario(experiment: Experiment, path: Path) -> Scenario:
+def _base_scenario(experiment: Experiment, path: Path, allow_outside: bool = False) -> Scenario:
     ref = experiment.scenario
     candidate = path.parent / ref
     if ref.endswith(".toml") or candidate.exists():
+        # Checked before the file is opened, so nothing of a file outside is read or echoed.
+        if not allow_outside and not _inside(candidate, path.parent):
+            raise InputError(
+                "the base scenario is outside the experiment's folder",
+                file=path,
+                where="scenario",
+                expected=f"a built-in scenario ({', '.join(builtin_names())}) or a file in "
+                f"{path.parent} or below it (or pass --allow-outside)",
+            )
         if not candidate.is_file():
             raise InputError(
                 "base scenario file not found",
@@ -273,6 +312,14 @@ def _base_scenario(experiment: Experiment, path: Path) -> Scenario:
             expected=f"a .toml path or one of: {', '.join(builtin_names())}",
         )
     return load_scenario(resolve(ref))
+
+
+def _inside(candidate: Path, folder: Path) -> bool:
+    """Whether ``candidate``, with ``..`` and symbolic links resolved, lies in ``folder``."""
+    try:
+        return candidate.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):
+        return False
 
 
 # --- factors applied to a scenario -----------------------------------------------------------

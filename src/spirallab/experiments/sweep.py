@@ -36,7 +36,16 @@ from spirallab.experiments.spec import (
     grid_levels,
     load_experiment,
 )
-from spirallab.experiments.store import FORMAT, SweepStore, preflight
+from spirallab.experiments.store import (
+    FORMAT,
+    Damage,
+    StoreError,
+    SweepStore,
+    clear_half_made,
+    half_made,
+    lock_store,
+    preflight,
+)
 from spirallab.model.engine import run_points
 from spirallab.model.events import empty_events
 from spirallab.model.result import SimulationResult
@@ -218,9 +227,9 @@ class Plan:
         return per_point * self.n_points + 2**20
 
 
-def plan_experiment(path: str | Path) -> Plan:
+def plan_experiment(path: str | Path, allow_outside: bool = False) -> Plan:
     """Load an experiment and check it against its budget before anything runs."""
-    experiment, base, text = load_experiment(path)
+    experiment, base, text = load_experiment(path, allow_outside=allow_outside)
     size = design_size(experiment)
     runs = size * experiment.replicates
     if runs > experiment.budget_runs:
@@ -246,16 +255,65 @@ def plan_experiment(path: str | Path) -> Plan:
                 found=y,
                 expected=f"a year from {first} to {last}",
             )
+    points = sample_points(experiment)
+    check_combinations(experiment, base, points, path)
     return Plan(
         experiment=experiment,
         base=base,
         text=text,
-        points=sample_points(experiment),
+        points=points,
         by_years=by_years,
         n_countries=setup.n_countries,
         years=(first, last),
         digest=experiment.digest(base),
     )
+
+
+def check_combinations(
+    experiment: Experiment, base: Scenario, points: pd.DataFrame, path: str | Path
+) -> None:
+    """Refuse, before the first chunk, a point whose factor values contradict each other.
+
+    Each factor's range is checked on its own when the file is read; here every distinct
+    combination of the factors that can interact (levers and country covariates: a lever's start
+    against its end, for instance) is applied to the scenario. Model parameters are checked at
+    both ends of their ranges and have no joint constraints, so they are left out, which keeps
+    this cheap (about 0.1 ms a combination).
+    """
+    names = [f.name for f in experiment.factors if not f.name.startswith("parameters.")]
+    if not names:
+        return
+    combos = points[["point", *names]].drop_duplicates(subset=names, keep="first")
+    for row in combos.itertuples(index=False):
+        point, *values = row
+        setting = {n: _scalar(v) for n, v in zip(names, values, strict=True)}
+        try:
+            apply_factors(base, setting)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = err["loc"]
+            # The factors the failing part of the scenario belongs to (levers[0].start and
+            # levers[0].end for a lever's window), else every factor of the combination.
+            owner = _loc_prefix(loc)
+            involved = [n for n in names if owner and n.startswith(owner)] or names
+            shown = ", ".join(f"{n} = {setting[n]!r}" for n in involved)
+            raise InputError(
+                f"factors {' and '.join(involved)} contradict each other at point {int(point)} "
+                f"({shown}): {str(err['msg']).removeprefix('Value error, ')}",
+                file=path,
+                where="factors",
+                expected="ranges that cannot contradict each other in any combination (e.g. a "
+                "lever's start range entirely before its end range)",
+            ) from None
+
+
+def _loc_prefix(loc: tuple[int | str, ...]) -> str:
+    """``("levers", 0, "end")`` -> ``"levers[0]"``; ``("countries", 2)`` -> ``"countries."``."""
+    if len(loc) >= 2 and loc[0] == "levers" and isinstance(loc[1], int):
+        return f"levers[{loc[1]}]"
+    if loc and loc[0] == "countries":
+        return "countries."
+    return ""
 
 
 def _manifest(plan: Plan, chunk_points: int) -> dict[str, Any]:
@@ -341,20 +399,88 @@ class _Processes:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
+@dataclass(frozen=True)
+class TLSFiles:
+    """Client-side TLS files for a ``tls://`` scheduler (each may instead come from Dask's
+    configuration, ``distributed.comm.tls.*``)."""
+
+    ca_file: Path | None = None
+    cert: Path | None = None
+    key: Path | None = None
+
+
+def dask_security(address: str, tls: TLSFiles | None) -> Any:
+    """Dask's security settings for ``address``: TLS for ``tls://``, none otherwise.
+
+    Results come back from the workers pickled, so the scheduler and its workers must be trusted
+    whatever the transport; TLS protects them on the network, not from a hostile cluster.
+    """
+    from distributed.security import Security
+
+    tls = tls or TLSFiles()
+    given = {k: v for k, v in vars(tls).items() if v is not None}
+    for option, value in given.items():
+        if not Path(value).is_file():
+            raise InputError(
+                "TLS file not found",
+                file=value,
+                where=f"--tls-{option.replace('_', '-')}",
+                expected="a readable PEM file",
+            )
+    if not address.startswith("tls://"):
+        if given:
+            raise InputError(
+                "TLS files given for a scheduler that does not use TLS",
+                where="--scheduler",
+                found=address,
+                expected="a tls://HOST:PORT address with --tls-ca-file/--tls-cert/--tls-key",
+            )
+        return None
+    kwargs: dict[str, Any] = {"require_encryption": True}
+    if tls.ca_file is not None:
+        kwargs["tls_ca_file"] = str(tls.ca_file)
+    if tls.cert is not None:
+        kwargs["tls_client_cert"] = str(tls.cert)
+    if tls.key is not None:
+        kwargs["tls_client_key"] = str(tls.key)
+    try:
+        security = Security(**kwargs)
+        context = security.get_connection_args("client").get("ssl_context")
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        raise InputError(
+            f"cannot use the TLS files ({exc.__class__.__name__}: {exc})",
+            where="--tls-ca-file/--tls-cert/--tls-key",
+            expected="PEM files: the cluster's CA certificate, this client's certificate and key",
+        ) from None
+    if context is None:
+        raise InputError(
+            "a tls:// scheduler needs TLS files",
+            where="--scheduler",
+            found=address,
+            expected="--tls-ca-file, --tls-cert and --tls-key, or Dask's configuration "
+            "distributed.comm.tls.ca-file and .client.cert/.key",
+        )
+    return security
+
+
 class _Dask:
-    def __init__(self, address: str, timeout: float) -> None:
+    def __init__(self, address: str, timeout: float, tls: TLSFiles | None = None) -> None:
         try:
             from distributed import Client
         except ImportError:  # pragma: no cover - distributed is a dependency
             raise InputError("the Dask scheduler option needs the 'distributed' package") from None
+        security = dask_security(address, tls)
         try:
-            self._client = Client(address, timeout=f"{timeout}s", set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as exc:
+            self._client = Client(
+                address, timeout=f"{timeout}s", set_as_default=False, security=security
+            )
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
             raise InputError(
                 f"cannot reach the Dask scheduler within {timeout:g} s ({exc.__class__.__name__})",
                 where="--scheduler",
                 found=address,
-                expected="the address of a running scheduler, e.g. tcp://127.0.0.1:8786",
+                expected="the address of a running, trusted scheduler, e.g. tcp://127.0.0.1:8786 "
+                "or tls://10.0.0.5:8786",
             ) from None
         threads = sum(self._client.nthreads().values())
         self.slots = max(1, threads)
@@ -384,6 +510,7 @@ class SweepReport:
     chunks_skipped: int
     runs: int
     seconds: float
+    repaired: tuple[str, ...] = ()
 
     @property
     def runs_per_second(self) -> float:
@@ -402,23 +529,43 @@ def sweep(
     chunk_points: int | None = None,
     progress: Progress | None = None,
     scheduler_timeout: float = 10.0,
+    allow_outside: bool = False,
+    tls: TLSFiles | None = None,
 ) -> SweepReport:
     """Run (or finish, with ``resume``) an experiment into the results store ``out``.
 
     ``workers`` local processes (default: the machine's cores), or the Dask scheduler at
-    ``scheduler``. Results are bit-identical whichever is used.
+    ``scheduler``. Results are bit-identical whichever is used. While it runs, the store is
+    locked: a second sweep into the same folder is refused and told who holds it.
     """
     out = Path(out)
-    plan = plan_experiment(experiment)
+    _check_out(out)
+    plan = plan_experiment(experiment, allow_outside=allow_outside)
     # Everything that can be refused is checked before anything is written or run: the worker
     # count, the scheduler, the folder and the disk.
     _check_workers(workers)
-    pool = _make_pool(workers, scheduler, scheduler_timeout)
+    if chunk_points is not None and chunk_points < 1:
+        raise InputError(
+            "chunk size must be at least 1", where="--chunk-points", found=chunk_points
+        )
+    pool = _make_pool(workers, scheduler, scheduler_timeout, tls)
     try:
-        store = _open_or_create(plan, out, resume, chunk_points)
-    except BaseException:
+        preflight(out, plan.bytes_needed())
+        with lock_store(out):
+            return _run(plan, out, pool, resume, chunk_points, progress)
+    finally:
         pool.close()
-        raise
+
+
+def _run(
+    plan: Plan,
+    out: Path,
+    pool: _Pool,
+    resume: bool,
+    chunk_points: int | None,
+    progress: Progress | None,
+) -> SweepReport:
+    store, damage = _open_or_create(plan, out, resume, chunk_points)
     n_chunks = store.n_chunks
     size = int(store.manifest["chunk_points"])
     done = store.done_chunks()
@@ -432,13 +579,11 @@ def sweep(
         if todo:
             for result in _guard_workers(_execute(pool, (_task(plan, c, size) for c in todo)), out):
                 store.write_chunk(result.chunk, result.summaries, result.trajectories)
-                store.save_manifest()
                 runs += result.runs
                 points_done += len(result.summaries["point"].unique())
                 if progress is not None:
                     progress(points_done, plan.n_points, runs)
     finally:
-        pool.close()
         store.save_manifest()
     return SweepReport(
         out=out,
@@ -448,7 +593,18 @@ def sweep(
         chunks_skipped=len(done),
         runs=runs,
         seconds=time.perf_counter() - t0,
+        repaired=tuple(d.message() for d in damage),
     )
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError(
+            "names a file, not a folder",
+            file=out,
+            where="--out",
+            expected="a new or empty folder for the results (or a sweep's folder with --resume)",
+        )
 
 
 def _guard_workers(results: Iterable[ChunkResult], out: Path) -> Iterator[ChunkResult]:
@@ -468,9 +624,13 @@ def _check_workers(workers: int | None) -> None:
         raise InputError("workers must be at least 1", where="--workers", found=workers)
 
 
-def _make_pool(workers: int | None, scheduler: str | None, timeout: float) -> _Pool:
+def _make_pool(
+    workers: int | None, scheduler: str | None, timeout: float, tls: TLSFiles | None = None
+) -> _Pool:
     if scheduler is not None:
-        return _Dask(scheduler, timeout)
+        return _Dask(scheduler, timeout, tls)
+    if tls is not None and any(v is not None for v in vars(tls).values()):
+        raise InputError("TLS files are only for --scheduler tls://...", where="--tls-ca-file")
     n = workers if workers is not None else (os.cpu_count() or 1)
     return _Serial() if n == 1 else _Processes(n)
 
@@ -529,7 +689,10 @@ def _scalar(v: Any) -> Scalar:
     return float(v)
 
 
-def _open_or_create(plan: Plan, out: Path, resume: bool, chunk_points: int | None) -> SweepStore:
+def _open_or_create(
+    plan: Plan, out: Path, resume: bool, chunk_points: int | None
+) -> tuple[SweepStore, list[Damage]]:
+    """The store to run into (the caller holds its lock), and the damaged chunks to run again."""
     if (out / "manifest.json").exists():
         store = SweepStore.open(out)
         if store.manifest.get("digest") != plan.digest:
@@ -545,20 +708,22 @@ def _open_or_create(plan: Plan, out: Path, resume: bool, chunk_points: int | Non
                 file=out,
                 expected="--resume to finish it, or a new --out folder",
             )
-        preflight(out, plan.bytes_needed())
+        if store.n_chunks * int(store.manifest["chunk_points"]) < plan.n_points:
+            raise StoreError(f"{out}: the manifest's chunks do not cover the design's points")
         store.clean_partial()
-        return store
-    if out.exists() and any(out.iterdir()):
+        damage = store.damaged()
+        if damage:
+            store.forget({d.chunk for d in damage})
+        return store, damage
+    if half_made(out):
+        clear_half_made(out)  # killed while being created: nothing was committed
+    else:
         raise InputError(
             "the output folder is not empty and holds no sweep",
             file=out,
             expected="an empty or new folder",
         )
-    preflight(out, plan.bytes_needed())
-    if chunk_points is not None and chunk_points < 1:
-        raise InputError(
-            "chunk size must be at least 1", where="--chunk-points", found=chunk_points
-        )
     size = chunk_points or plan.default_chunk_points()
     scenario_json = plan.base.model_dump_json(indent=2)
-    return SweepStore.create(out, _manifest(plan, size), plan.text, scenario_json, plan.points)
+    store = SweepStore.create(out, _manifest(plan, size), plan.text, scenario_json, plan.points)
+    return store, []

@@ -56,17 +56,20 @@ import numpy.typing as npt
 
 from spirallab.model import government, protection
 from spirallab.model.f32math import exp32, njit
-from spirallab.model.params import SLOT as P
-from spirallab.model.rules import DENIAL, ONE, ZERO, as_f32, hazard, rule
-from spirallab.model.state import ROW
+from spirallab.model.rules import DENIAL, LANES, ONE, ZERO, P, as_f32, hazard, rule
+from spirallab.model.state import TILE_ROWS
 from spirallab.scenarios.defenders import DEFENDER_MECHANISMS, PROTECTION_KINDS
 
 if TYPE_CHECKING:
     from spirallab.scenarios.schema import Country, Scenario
 
-LANES = 32  # as the kernel's tiles
 F32 = np.float32
 _U64 = np.uint64
+
+# The kernel's flat state tile (kernel.py): country c's row r starts at c * ROW_SIZE + OFS.r.
+ROW_SIZE = len(TILE_ROWS) * LANES
+_Ofs = namedtuple("_Ofs", TILE_ROWS)  # type: ignore[misc]
+OFS: Any = _Ofs(*(k * LANES for k in range(len(TILE_ROWS))))
 
 # Fixed attributes of each defender: attrs[country, defender, ATTR.name].
 ATTR_NAMES = ("group", "rural", "visibility", "network", "trained", "restricted", "exposure")
@@ -312,17 +315,19 @@ def kernel_inputs(
 def pack(
     inputs: tuple[Any, ...], keys: Any, records: npt.NDArray[np.float32] | None
 ) -> tuple[Any, ...]:
-    """The kernel's ``dx`` argument for one tile: inputs, the tile's keys and the records."""
+    """The kernel's ``dx`` argument for one tile: inputs, the tile's keys, the records and a
+    zeroed tile state (``dx[12]``; allocated here because the kernel runs without Numba's
+    runtime, so it cannot allocate arrays)."""
     rec = records if records is not None else np.zeros((1, N_OUT, 1, 1, 1), dtype=np.float32)
-    return (*inputs[:8], keys, rec, inputs[8], inputs[9])
+    dx = (*inputs[:8], keys, rec, inputs[8], inputs[9])
+    return (*dx, new_tile_state(dx, inputs[1].shape[0]))
 
 
-@njit(cache=True, nogil=True)
-def new_tile_state(dx: Any, n_c: int) -> Any:
+def new_tile_state(dx: tuple[Any, ...], n_c: int) -> tuple[npt.NDArray[np.float32], ...]:
     """Zeroed defender state, per-country sums, yearly outcomes and lever scratch for a tile."""
     attrs, n_groups = dx[1], dx[3]
     n_d = attrs.shape[1] if dx[0] else 1
-    n_g = max(1, np.max(n_groups)) if dx[0] and n_c > 0 else 1
+    n_g = max(1, int(np.max(n_groups))) if dx[0] and n_c > 0 else 1
     dstate = np.zeros((n_c if dx[0] else 1, n_d, len(DS_NAMES), LANES), dtype=np.float32)
     agg = np.zeros((n_c, len(AGG_NAMES), LANES), dtype=np.float32)
     outcomes = np.zeros((n_c if dx[0] else 1, n_g, N_OUT, LANES), dtype=np.float32)
@@ -338,16 +343,17 @@ def alarm_into_demand(tile: Any, ds: Any) -> None:
     concerns very quickly. Only countries on the network's agenda draw on the alarm.
     """
     agg = ds[1]
-    for c in range(tile.shape[0]):
+    for c in range(agg.shape[0]):
+        b = c * ROW_SIZE
         for j in range(LANES):
-            on_agenda = tile[c, ROW.on_agenda, j] != ZERO
-            tile[c, ROW.demand, j] = tile[c, ROW.demand, j] + agg[c, AGG.alarm, j] * as_f32(
+            on_agenda = tile[b + OFS.on_agenda + j] != ZERO
+            tile[b + OFS.demand + j] = tile[b + OFS.demand + j] + agg[c, AGG.alarm, j] * as_f32(
                 on_agenda
             )
 
 
 @njit(inline="always")
-def _levers_in_force(row: Any, c: int, yi: int, dx: Any, levers: Any, n_g: int) -> None:
+def _levers_in_force(T: Any, b: int, c: int, yi: int, dx: Any, levers: Any, n_g: int) -> None:
     """Protection lever strengths this step per group and lane; tracks of a kind add to <= 1."""
     kind, strength, phase_ok = dx[5], dx[6], dx[7]
     for k in range(levers.shape[0]):
@@ -360,7 +366,7 @@ def _levers_in_force(row: Any, c: int, yi: int, dx: Any, levers: Any, n_g: int) 
             s = strength[tr, yi, c, g]
             if s > ZERO:
                 for j in range(LANES):
-                    acts = phase_ok[tr, np.int64(row[ROW.phase, j])]
+                    acts = phase_ok[tr, np.int64(T[b + OFS.phase + j])]
                     levers[k, g, j] = min(levers[k, g, j] + s * as_f32(acts), ONE)
 
 
@@ -372,7 +378,7 @@ def threats(political: Any, stance: Any, non_state: Any, exposure: Any, p: Any, 
     activists may suffer renewed attacks); the non-state threat is the country's covariate times
     how far the defender's issue exposes them (000: non-state violators; 002).
     """
-    backlash = ONE + p[P.denial_backlash, j] * as_f32(stance == DENIAL)
+    backlash = ONE + p[P.denial_backlash + j] * as_f32(stance == DENIAL)
     return political * backlash, non_state * exposure
 
 
@@ -391,12 +397,12 @@ def vulnerability(
     """
     v = (
         ONE
-        + p[P.rural_vulnerability, j] * rural
-        + p[P.restricted_vulnerability, j] * restricted
-        + p[P.visibility_exposure, j] * visibility
+        + p[P.rural_vulnerability + j] * rural
+        + p[P.restricted_vulnerability + j] * restricted
+        + p[P.visibility_exposure + j] * visibility
     )
     if sw.spillover:
-        v = v + p[P.spillover_gain, j] * spotlight * (ONE - visibility)
+        v = v + p[P.spillover_gain + j] * spotlight * (ONE - visibility)
     return v
 
 
@@ -408,8 +414,10 @@ def attack_kind(by_state: Any, political: Any, u: Any, p: Any, j: int) -> Any:
     Phase 3: arresting or killing leaders) and arrests (002: prosecutions, imprisonment);
     non-state perpetrators kill and abduct in fixed shares.
     """
-    kill = p[P.state_killing_share, j] * political if by_state else p[P.non_state_killing_share, j]
-    detain = p[P.state_arrest_share, j] if by_state else p[P.non_state_abduction_share, j]
+    kill = (
+        p[P.state_killing_share + j] * political if by_state else p[P.non_state_killing_share + j]
+    )
+    detain = p[P.state_arrest_share + j] if by_state else p[P.non_state_abduction_share + j]
     kind = np.int64(HARASSMENT)
     kind = np.int64(DETENTION) if u < kill + detain else kind
     kind = np.int64(KILLING) if u < kill else kind
@@ -423,12 +431,13 @@ def renewal_hazard(mobilisation: Any, p: Any, j: int) -> Any:
     000 Denial/backlash: the domestic opposition builds and mobilises new domestic actors; the
     more mobilised the movement, the sooner someone takes up the work.
     """
-    return p[P.defender_renewal, j] * mobilisation
+    return p[P.defender_renewal + j] * mobilisation
 
 
 @njit(cache=True, nogil=True)
 def defenders_step(
-    row: Any,
+    T: Any,
+    b: int,
     c: int,
     t: int,
     yi: int,
@@ -455,7 +464,7 @@ def defenders_step(
     n_c = n_def.shape[0]
     n_dmax = attrs.shape[1]
     tc = t if codes.shape[0] > 1 else 0
-    _levers_in_force(row, c, yi, dx, levers, ng)
+    _levers_in_force(T, b, c, yi, dx, levers, ng)
     non_state = non_state_cov[yi, c]
 
     # The spotlight: mean profile of the living defenders, campaigns included.
@@ -496,17 +505,17 @@ def defenders_step(
             dead = dstate[c, d, DS.dead, j] != ZERO
             cover = dstate[c, d, DS.cover, j]
             home = not (detained or relocated or dead)
-            political = row[ROW.repression_political, j]
+            political = T[b + OFS.repression_political + j]
             alerts = lv[protection.ALERTS, j]
             accompanied = lv[protection.ACCOMPANIMENT, j]
             network = network0 if sw.networks else ZERO
 
-            t_state, t_non_state = threats(political, row[ROW.stance, j], non_state, exposure, p, j)
+            t_state, t_non_state = threats(
+                political, T[b + OFS.stance + j], non_state, exposure, p, j
+            )
             v = protection.effective_visibility(vis0, lv[protection.VISIBILITY, j], p, j)
             vuln = vulnerability(rural, restricted, v, agg[c, AGG.spotlight, j], p, j, sw)
-            cap = protection.capacity(
-                network, trained, alerts, lv[protection.TRAINING, j], p, j
-            )
+            cap = protection.capacity(network, trained, alerts, lv[protection.TRAINING, j], p, j)
             reach = protection.access(rural, restricted, p, j, sw)
             verified = protection.verification(network0, alerts, p, j, sw)
             formal = protection.formal_strength(
@@ -517,7 +526,7 @@ def defenders_step(
             )
             covered = cover > ZERO
             s_state = government.vulnerability(material, social, p, j, on)
-            s_non_state = p[P.non_state_sensitivity, j] if sw.cost_sensitivity else s_state
+            s_non_state = p[P.non_state_sensitivity + j] if sw.cost_sensitivity else s_state
             phys = protection.physical_protection(
                 lv[protection.PROGRAMME, j], reach, covered, political, p, j
             )
@@ -535,7 +544,7 @@ def defenders_step(
             risk = risk_s + risk_n
 
             attacked = home and (
-                uniform(key, base) < hazard(p[P.defender_attack_rate, j] * risk, dt)
+                uniform(key, base) < hazard(p[P.defender_attack_rate + j] * risk, dt)
             )
             by_state = uniform(key, base + _U64(1)) * risk < risk_s
             kind = attack_kind(by_state, political, uniform(key, base + _U64(2)), p, j)
@@ -573,7 +582,8 @@ def defenders_step(
                 )
             )
             returns = relocated and (u_out < hazard(protection.return_hazard(p, j), dt))
-            renewed = dead and (u_out < hazard(renewal_hazard(row[ROW.mobilisation, j], p, j), dt))
+            mob = T[b + OFS.mobilisation + j]
+            renewed = dead and (u_out < hazard(renewal_hazard(mob, p, j), dt))
             threatened = t_state + t_non_state
             case = (
                 (not dead)
@@ -590,7 +600,7 @@ def defenders_step(
             dead2 = (dead and not renewed) or killed
             detained2 = (detained and not released) or seized
             relocated2 = (relocated and not returns) or relocates
-            cover2 = p[P.formal_cover_years, j] if case else max(cover - dt, ZERO)
+            cover2 = p[P.formal_cover_years + j] if case else max(cover - dt, ZERO)
             cover2 = ZERO if renewed else cover2
             dstate[c, d, DS.dead, j] = as_f32(dead2)
             dstate[c, d, DS.detained, j] = as_f32(detained2)
@@ -637,11 +647,11 @@ def defenders_step(
     if sw.consequences:
         n = F32(nd)
         for j in range(LANES):
-            _consequences(row, agg, c, j, n, dt, p)
+            _consequences(T, b, agg, c, j, n, dt, p)
 
 
 @rule
-def _consequences(row: Any, agg: Any, c: int, j: int, n: Any, dt: Any, p: Any) -> None:
+def _consequences(T: Any, b: int, agg: Any, c: int, j: int, n: Any, dt: Any, p: Any) -> None:
     """What the step's attacks and absences do to the movement, the network and attention.
 
     001 Phase 3: arresting or killing key leaders decapitates the movement; 002: relocation
@@ -649,20 +659,20 @@ def _consequences(row: Any, agg: Any, c: int, j: int, n: Any, dt: Any, p: Any) -
     domestic opposition, and networks document and spread attacks; 002 and 004: attacks on
     visible defenders become international concerns (the alarm, read by pass 1).
     """
-    leaders = row[ROW.key_leaders, j] - p[P.defender_leader_loss, j] * agg[c, AGG.lost, j]
-    row[ROW.key_leaders, j] = max(leaders, ZERO)
-    mob = row[ROW.mobilisation, j]
+    leaders = T[b + OFS.key_leaders + j] - p[P.defender_leader_loss + j] * agg[c, AGG.lost, j]
+    T[b + OFS.key_leaders + j] = max(leaders, ZERO)
+    mob = T[b + OFS.mobilisation + j]
     absent = agg[c, AGG.absent, j] / n
-    row[ROW.mobilisation, j] = max(mob - dt * p[P.absence_toll, j] * absent * mob, ZERO)
-    info = row[ROW.information, j]
-    choke = ONE - p[P.information_choke, j] * row[ROW.repression_political, j]
-    documented = p[P.documentation_rate, j] * (agg[c, AGG.documenting, j] / n) * choke
+    T[b + OFS.mobilisation + j] = max(mob - dt * p[P.absence_toll + j] * absent * mob, ZERO)
+    info = T[b + OFS.information + j]
+    choke = ONE - p[P.information_choke + j] * T[b + OFS.repression_political + j]
+    documented = p[P.documentation_rate + j] * (agg[c, AGG.documenting, j] / n) * choke
     info = info + dt * documented * (ONE - info)
-    info = info + min(p[P.attack_information, j] * agg[c, AGG.reported, j], ONE) * (ONE - info)
-    row[ROW.information, j] = min(info, ONE)
-    fade = exp32(-p[P.alarm_decay, j] * dt)
+    info = info + min(p[P.attack_information + j] * agg[c, AGG.reported, j], ONE) * (ONE - info)
+    T[b + OFS.information + j] = min(info, ONE)
+    fade = exp32(-p[P.alarm_decay + j] * dt)
     agg[c, AGG.alarm, j] = (
-        agg[c, AGG.alarm, j] * fade + p[P.alarm_gain, j] * agg[c, AGG.alarm_add, j]
+        agg[c, AGG.alarm, j] * fade + p[P.alarm_gain + j] * agg[c, AGG.alarm_add, j]
     )
 
 

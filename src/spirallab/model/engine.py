@@ -16,12 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from spirallab.model import defender_results, defenders, kernel
+from spirallab.model import defender_results, defenders, kernel, pcg64
 from spirallab.model.events import BIT, DETAILS, EVENT_BITS, EVENT_NAMES, PHASE_SHIFT, empty_events
 from spirallab.model.params import PARAMETERS
 from spirallab.model.setup import LEVER_KINDS, Setup, initial_state
@@ -57,6 +58,11 @@ OBSERVABLES: tuple[str, ...] = (
 )
 
 Progress = Callable[[int, int], None]  # (units done, units in all)
+# What the kernel draws from for one block: an array of draws, or an empty one and the state of
+# the block's PCG64 generator, which the kernel then advances itself (same numbers).
+TileDraws = tuple[npt.NDArray[np.float32], npt.NDArray[np.uint64]]
+_KERNEL_DRAWS = np.empty((0, N_DRAWS, 0, BLOCK), dtype=np.float32)
+_NO_RNG = np.zeros(4, dtype=np.uint64)
 Tick = Callable[[int], None]
 
 
@@ -90,10 +96,9 @@ def run_chunk(
     what is recorded; neither changes the trajectories. ``out``, if given, is where the records
     go, shaped (n_years, n_obs, C, n_replicates) (a view into a larger array is fine).
     """
-    n_steps = (len(setup.years) - 1) * setup.steps_per_year
 
-    def tile_draws(i: int) -> npt.NDArray[np.float32]:
-        return block_draws(seed, first_block + i, n_steps, setup.n_countries)
+    def tile_draws(i: int) -> TileDraws:
+        return _KERNEL_DRAWS, pcg64.initial_state(seed, first_block + i)
 
     records = _records(setup, n_replicates, observables) if out is None else out
     # Defenders (issue 11): their random keys come from the seed and the replicate's index.
@@ -104,9 +109,18 @@ def run_chunk(
         return defenders.lane_keys(np.full(BLOCK, seed % 2**64, dtype=np.uint64), reps)
 
     frame = _simulate(
-        setup, tile_draws, n_replicates, setup.params, observables, records, events,
-        first_block * BLOCK, progress, tile_keys, drecords,
-    )  # fmt: skip
+        setup,
+        tile_draws,
+        n_replicates,
+        setup.params,
+        observables,
+        records,
+        events,
+        first_block * BLOCK,
+        progress,
+        tile_keys,
+        drecords,
+    )
     return ChunkOutput(first_block * BLOCK, records, frame, drecords)
 
 
@@ -140,11 +154,11 @@ def run_points(
         columns[name] = np.repeat(np.asarray(values, dtype=np.float32), replicates)[None, :]
     n_cols = draws.shape[-1]
 
-    def tile_draws(i: int) -> npt.NDArray[np.float32]:
+    def tile_draws(i: int) -> TileDraws:
         lo, hi = i * BLOCK, min((i + 1) * BLOCK, n_cols)
-        tile = np.zeros(draws.shape[:-1] + (BLOCK,), dtype=np.float32)
+        tile = np.zeros((*draws.shape[:-1], BLOCK), dtype=np.float32)
         tile[..., : hi - lo] = draws[..., lo:hi]
-        return tile
+        return tile, _NO_RNG
 
     point_seeds = np.array([int(x) % 2**64 for x in seeds], dtype=np.uint64)
 
@@ -158,7 +172,9 @@ def run_points(
     return records
 
 
-def _records(setup: Setup, n_replicates: int, observables: tuple[str, ...]) -> npt.NDArray[np.float32]:
+def _records(
+    setup: Setup, n_replicates: int, observables: tuple[str, ...]
+) -> npt.NDArray[np.float32]:
     shape = (len(setup.years), len(observables), setup.n_countries, n_replicates)
     return np.empty(shape, dtype=np.float32)
 
@@ -220,7 +236,7 @@ def _lever_tracks(
 
 def _simulate(
     setup: Setup,
-    tile_draws: Callable[[int], npt.NDArray[np.float32]],
+    tile_draws: Callable[[int], TileDraws],
     n_cols: int,
     parameters: Mapping[str, float | npt.NDArray[np.float32]],
     observables: tuple[str, ...],
@@ -239,7 +255,7 @@ def _simulate(
     init = _initial_tile(setup, params, parameters)
     kind, strength, phases = _lever_tracks(setup)
     obs_rows = np.array([getattr(ROW, name) for name in observables], dtype=np.int64)
-    codes = np.zeros((n_steps if events else 1, c, BLOCK), dtype=np.uint32)
+    codes = np.zeros((n_steps if events else 1) * c * BLOCK, dtype=np.uint32)
     on = kernel.switch_flags(setup.switches)
     covariates = (
         setup.starts.astype(np.int64),
@@ -259,7 +275,9 @@ def _simulate(
         strength,
         phases,
     )
-    found: list[tuple[npt.NDArray[np.intp], ...]] = []
+    tile = np.zeros(c * kernel.ROW_SIZE, dtype=np.float32)
+    total = np.zeros(BLOCK, dtype=np.float32)
+    found: list[tuple[npt.NDArray[Any], ...]] = []
     # Defenders (issue 11): their kernel inputs, and the events their codes hold.
     dinputs = defenders.kernel_inputs(setup.defenders, c, n_years, n_steps, events)
     dfound: list[tuple[npt.NDArray[np.intp], ...]] = []
@@ -270,8 +288,8 @@ def _simulate(
         lo = i * BLOCK
         n_valid = min(BLOCK, n_cols - lo)
         kernel.run_tile(
-            tile_draws(i),
-            np.ascontiguousarray(params[:, lo : lo + BLOCK]),
+            *tile_draws(i),
+            np.ascontiguousarray(params[:, lo : lo + BLOCK]).reshape(-1),
             on,
             np.ascontiguousarray(init[:, :, lo : lo + BLOCK]),
             *covariates,
@@ -280,12 +298,14 @@ def _simulate(
             lo,
             n_valid,
             codes,
+            tile,
+            total,
             dx := defenders.pack(
                 dinputs, tile_keys(i) if tile_keys and dinputs[0] else no_keys, drecords
             ),
         )
         if events:
-            found.append(_event_rows(codes, n_valid, lo))
+            found.append(_event_rows(codes.reshape(n_steps, c, BLOCK), n_valid, lo))
             if dinputs[0]:
                 dfound.append(defender_results.event_rows(dx, n_valid, lo))
         if progress is not None:
@@ -306,7 +326,7 @@ _EVENT_MASK = np.uint32((1 << len(EVENT_BITS)) - 1)
 
 def _event_rows(
     codes: npt.NDArray[np.uint32], n_valid: int, col0: int
-) -> tuple[npt.NDArray[np.intp], ...]:
+) -> tuple[npt.NDArray[Any], ...]:
     """(step, country, column, code) of every step and country-replicate with an event."""
     valid = codes[:, :, :n_valid]
     t, c, r = np.nonzero(valid & _EVENT_MASK)
@@ -314,55 +334,51 @@ def _event_rows(
 
 
 def _events_frame(
-    setup: Setup, found: list[tuple[npt.NDArray[np.intp], ...]], replicate_offset: int
+    setup: Setup, found: list[tuple[npt.NDArray[Any], ...]], replicate_offset: int
 ) -> pd.DataFrame:
     """The tidy events frame, rows as the mechanisms raised them, sorted as it always was."""
     if not found or not sum(len(f[0]) for f in found):
         return empty_events(setup.country_ids)
     t, c, r, v = (np.concatenate([f[k] for f in found]) for k in range(4))
-    event_code = {name: i for i, name in enumerate(EVENT_NAMES)}
-    cols: dict[str, list[npt.NDArray[np.int64]]] = {k: [] for k in "tbcrefd"}
-    before = ((v >> np.uint32(PHASE_SHIFT)) & np.uint32(15)).astype(np.int64)
-    after = ((v >> np.uint32(PHASE_SHIFT + 4)) & np.uint32(15)).astype(np.int64)
-    for bit, (name, detail) in enumerate(EVENT_BITS):
-        if bit == BIT.crackdown and not setup.switches.decapitation:
-            detail = "non-decapitating"
-        hit = np.nonzero((v >> np.uint32(bit)) & np.uint32(1))[0]
-        if not len(hit):
-            continue
-        phased = name in ("transition", "backslide")
-        cols["t"].append(t[hit])
-        cols["b"].append(np.full(len(hit), bit, dtype=np.int64))
-        cols["c"].append(c[hit])
-        cols["r"].append(r[hit])
-        cols["e"].append(np.full(len(hit), event_code[name], dtype=np.int64))
-        cols["f"].append(before[hit] if phased else np.full(len(hit), -1, dtype=np.int64))
-        cols["d"].append(np.full(len(hit), DETAILS.index(detail), dtype=np.int64))
-        cols.setdefault("to", []).append(
-            after[hit] if phased else np.full(len(hit), -1, dtype=np.int64)
-        )
-    step, bit_, country, col, event, from_, detail_ = (
-        np.concatenate(cols[k]) for k in "tbcrefd"
-    )
-    to = np.concatenate(cols["to"])
+    n_steps = (len(setup.years) - 1) * setup.steps_per_year
+    # One row per set bit, in bit order within a step and country-replicate.
+    n_bits = len(EVENT_BITS)
+    bits = np.unpackbits(v.astype("<u4").view(np.uint8).reshape(-1, 4), axis=1, bitorder="little")
+    which, bit = np.nonzero(bits[:, :n_bits])
+    del bits
+    details = [d for _, d in EVENT_BITS]
+    if not setup.switches.decapitation:
+        details[BIT.crackdown] = "non-decapitating"
+    event_of_bit = np.array([list(EVENT_NAMES).index(n) for n, _ in EVENT_BITS], dtype=np.int64)
+    detail_of_bit = np.array([DETAILS.index(d) for d in details], dtype=np.int64)
+    phased = (bit == BIT.transition) | (bit == BIT.backslide)
+    shifted = v[which]
+    before = ((shifted >> np.uint32(PHASE_SHIFT)) & np.uint32(15)).astype(np.int8)
+    after = ((shifted >> np.uint32(PHASE_SHIFT + 4)) & np.uint32(15)).astype(np.int8)
+    step, country, col = t[which], c[which], r[which]
+    event, detail_ = event_of_bit[bit], detail_of_bit[bit]
+    from_ = np.where(phased, before, np.int8(-1))
+    to = np.where(phased, after, np.int8(-1))
     year = setup.years[step // setup.steps_per_year + 1].astype(np.int64)
     replicate = col.astype(np.int64) + replicate_offset
-    # Ties (same replicate, year, country and event) keep the order the mechanisms raised them.
-    order = np.lexsort((bit_, step, event, country, year, replicate))
+    # Sorted by replicate, year, country and event; ties keep the order the mechanisms raised
+    # them in (step, then bit); one int64 key, well below 2**63 for any run that fits in memory.
+    key = col.astype(np.int64) * len(setup.years) + step // setup.steps_per_year
+    key = (key * setup.n_countries + country) * len(EVENT_NAMES) + event
+    order = np.argsort((key * n_steps + step) * n_bits + bit, kind="stable")
     df = pd.DataFrame(
         {
             "replicate": replicate[order],
             "country": pd.Categorical.from_codes(country[order], categories=setup.country_ids),
             "year": year[order],
             "event": pd.Categorical.from_codes(event[order], categories=list(EVENT_NAMES)),
-            "from_phase": pd.array(from_[order].astype(np.int8), dtype="Int8"),
-            "to_phase": pd.array(to[order].astype(np.int8), dtype="Int8"),
+            "from_phase": pd.arrays.IntegerArray(from_[order], from_[order] < 0),
+            "to_phase": pd.arrays.IntegerArray(to[order], to[order] < 0),
             "detail": pd.Categorical.from_codes(detail_[order], categories=list(DETAILS)),
         }
     )
-    for name in ("from_phase", "to_phase"):
-        df[name] = df[name].mask(df[name] < 0)
     return df
+
 
 def _run_chunk_args(args: tuple[Setup, int, int, int, bool, tuple[str, ...]]) -> ChunkOutput:
     setup, seed, first_block, n, events, observables = args
@@ -370,7 +386,10 @@ def _run_chunk_args(args: tuple[Setup, int, int, int, bool, tuple[str, ...]]) ->
 
 
 def default_chunk(setup: Setup) -> int:
-    """Replicates per chunk: whole blocks, keeping one chunk's draws and records near 512 MB."""
+    """Replicates per chunk: whole blocks, keeping what one chunk holds near 512 MB.
+
+    (A chunk holds its records, or fills a view of the run's; sweeps' points also hold draws.)
+    """
     per_rep = setup.n_countries * len(setup.years) * 4 * (len(OBSERVABLES) + N_DRAWS)
     return int(max(BLOCK, (512 * 2**20 // max(per_rep, 1)) // BLOCK * BLOCK))
 
@@ -426,9 +445,15 @@ def run(
     if workers <= 1 or len(plan) == 1:
         return [
             run_chunk(
-                setup, seed, b0, n, progress=tick, events=events, observables=observables,
+                setup,
+                seed,
+                b0,
+                n,
+                progress=tick,
+                events=events,
+                observables=observables,
                 out=part(b0, n),
-            )  # fmt: skip
+            )
             for b0, n in plan
         ]
     outs: list[ChunkOutput] = []

@@ -85,7 +85,7 @@ EVENT_BITS: tuple[tuple[str, str], ...] = (
     ("backslide", ""),
 )
 PHASE_SHIFT = 24  # bits 24-27: phase before the step; bits 28-31: phase after it
-_Bits = namedtuple(  # type: ignore[misc]
+_Bits = namedtuple(
     "_Bits",
     [
         "massacre",

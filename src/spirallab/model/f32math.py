@@ -27,16 +27,40 @@ class CompiledEngineError(SpiralLabError):
     exit_code = 1
 
 
+def _unavailable(reason: str) -> Any:
+    """Stands in for Numba's decorators: what they decorate raises when called."""
+
+    def decorator(*args: Any, **kwargs: Any) -> Any:
+        def refuse(*a: Any, **k: Any) -> Any:
+            raise CompiledEngineError(
+                "the compiled engine needs numba (pinned in pyproject.toml), which failed to "
+                f"load: {reason}"
+            )
+
+        if len(args) == 1 and callable(args[0]) and not kwargs:
+            return refuse
+        return lambda fn: refuse
+
+    return decorator
+
+
 try:
     import numba
     from llvmlite import ir
-    from numba import njit, vectorize
     from numba.core import types
-    from numba.extending import intrinsic
-except Exception as exc:  # pragma: no cover - depends on the installation
-    raise CompiledEngineError(
-        f"the compiled engine needs numba (pinned in pyproject.toml), which failed to load: {exc}"
-    ) from exc
+    from numba.extending import intrinsic as _intrinsic
+
+    # Typed loosely: Numba's stubs do not describe compiled calls (intrinsics, njit options).
+    njit: Any = numba.njit
+    vectorize: Any = numba.vectorize
+    intrinsic: Any = _intrinsic
+    NUMBA_VERSION: str = numba.__version__
+except Exception as exc:  # pragma: no cover - exercised in a subprocess by the tests
+    # Import still succeeds so that the command line can report this as one line when a run
+    # starts; every compiled function raises CompiledEngineError instead of running.
+    njit = vectorize = intrinsic = _unavailable(str(exc))
+    ir = types = None  # type: ignore[assignment]
+    NUMBA_VERSION = "unavailable"
 
 F32 = np.float32
 I32 = np.int32
@@ -73,7 +97,7 @@ _SQRT_HALF = F32(0.70710677)
 
 
 @intrinsic
-def _bits_to_f32(typingctx: Any, bits: Any) -> Any:
+def _bits_to_f32_intrinsic(typingctx: Any, bits: Any) -> Any:
     """Reinterpret an int32 as the float32 with the same bits (no conversion)."""
     sig = types.float32(types.int32)
 
@@ -84,7 +108,7 @@ def _bits_to_f32(typingctx: Any, bits: Any) -> Any:
 
 
 @intrinsic
-def _f32_to_bits(typingctx: Any, value: Any) -> Any:
+def _f32_to_bits_intrinsic(typingctx: Any, value: Any) -> Any:
     """Reinterpret a float32 as the int32 with the same bits."""
     sig = types.int32(types.float32)
 
@@ -94,13 +118,49 @@ def _f32_to_bits(typingctx: Any, value: Any) -> Any:
     return sig, codegen
 
 
-@njit(inline="always")
+@intrinsic
+def _at_intrinsic(typingctx: Any, array: Any, index: Any) -> Any:
+    """``array[index]`` for a 1-D array, without the negative-index wraparound.
+
+    Numba's indexing turns ``a[i]`` into ``a[i + n if i < 0 else i]``; with many arrays in one
+    loop that select hides the plain ``base + i`` address from LLVM's loop vectoriser. The
+    kernel's indices are never negative, so it reads and writes its flat tiles through these.
+    """
+    sig = array.dtype(array, types.intp)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        return builder.load(builder.gep(data, [args[1]], inbounds=True))
+
+    return sig, codegen
+
+
+@intrinsic
+def _put_intrinsic(typingctx: Any, array: Any, index: Any, value: Any) -> Any:
+    """``array[index] = value`` for a 1-D array, without wraparound (see :func:`at`)."""
+    sig = types.void(array, types.intp, array.dtype)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        builder.store(args[2], builder.gep(data, [args[1]], inbounds=True))
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+_bits_to_f32: Any = _bits_to_f32_intrinsic
+_f32_to_bits: Any = _f32_to_bits_intrinsic
+at: Any = _at_intrinsic
+put: Any = _put_intrinsic
+
+
+@njit(inline="always", error_model="numpy")
 def _pow2(n: Any) -> Any:
     """2**n as float32 for -126 <= n <= 127, built from its exponent bits."""
     return _bits_to_f32(I32((n + I32(127)) << I32(23)))
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def exp32(x: Any) -> Any:
     """exp(x) in float32 (see the module docstring for accuracy)."""
     xc = min(max(x, _EXP_LO), _EXP_HI)
@@ -122,7 +182,7 @@ def exp32(x: Any) -> Any:
     return y if x == x else x
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def log32(x: Any) -> Any:
     """Natural log of x in float32 for x >= 0 (log 0 is -inf; negative x gives nan)."""
     bits = _f32_to_bits(x)
@@ -151,7 +211,7 @@ def log32(x: Any) -> Any:
     return F32(np.nan) if x < _ZERO else y
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def pow32(x: Any, y: Any) -> Any:
     """x**y in float32 for x >= 0 and y >= 0, as exp(y log x); 0**0 is 1."""
     out = exp32(y * log32(x)) if x > _ZERO else _ZERO
@@ -181,5 +241,3 @@ def pow_array(x: npt.ArrayLike, y: npt.ArrayLike) -> npt.NDArray[np.float32]:
     )
     return out
 
-
-NUMBA_VERSION: str = numba.__version__

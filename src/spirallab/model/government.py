@@ -26,8 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from spirallab.model.f32math import exp32, pow32
-from spirallab.model.params import SLOT as P
+from spirallab.model.f32math import at, exp32, pow32
 from spirallab.model.rules import (
     ACCEPTANCE,
     ARGUMENT,
@@ -37,6 +36,7 @@ from spirallab.model.rules import (
     RHETORIC,
     SILENT,
     ZERO,
+    P,
     as_f32,
     hazard,
     rule,
@@ -54,14 +54,14 @@ def vulnerability(material: Any, social: Any, p: Any, j: int, on: Any) -> Any:
     """Material and social vulnerability combined (001 "Phase 2", Conclusions)."""
     if not on.vulnerability:
         return ONE
-    v = p[P.material_weight, j] * material + p[P.social_weight, j] * social
+    v = at(p, P.material_weight + j) * material + at(p, P.social_weight + j) * social
     return min(v, ONE)
 
 
 @rule
 def full_mobilisation(mobilisation: Any, p: Any, j: int) -> Any:
     """How far the opposition counts as fully mobilised: a logistic step at the threshold."""
-    z = (mobilisation - p[P.mobilisation_threshold, j]) * p[P.mobilisation_steepness, j]
+    z = (mobilisation - at(p, P.mobilisation_threshold + j)) * at(p, P.mobilisation_steepness + j)
     return ONE / (ONE + exp32(-z))
 
 
@@ -72,7 +72,9 @@ def international_pressure(pressure_above: Any, campaign: Any) -> Any:
 
 
 @rule
-def institutions_index(core: Any, protocols: Any, constitution: Any, complaint: Any, trained: Any) -> Any:
+def institutions_index(
+    core: Any, protocols: Any, constitution: Any, complaint: Any, trained: Any
+) -> Any:
     """Institutionalisation index: share of the five indicators in place (001 Phase 4)."""
     total = as_f32(core) + as_f32(protocols) + as_f32(constitution)
     total = total + as_f32(complaint) + as_f32(trained)
@@ -99,17 +101,17 @@ def crack_down(
     unchanged where ``hit`` is false. Returns (mobilisation, key_leaders, fear, legitimacy,
     information, political repression).
     """
-    severity = p[P.crackdown_severity, j]
+    severity = at(p, P.crackdown_severity + j)
     m, k, f = mobilisation, key_leaders, fear
     if on.decapitation:
-        concentration = ONE / (ONE + key_leaders / p[P.leader_half, j])
+        concentration = ONE / (ONE + key_leaders / at(p, P.leader_half + j))
         m = mobilisation * (ONE - severity * concentration)
         k = key_leaders * (ONE - severity)
         # The resulting fear paralyses the movement (001 "Phase 3").
         f = fear + (max(fear, severity) - fear)
-    lg = max(legitimacy - p[P.crackdown_legitimacy_cost, j], ZERO)
-    info = information + p[P.crackdown_information, j] * (ONE - information)
-    pol = political + p[P.crackdown_repression, j] * (ONE - political)
+    lg = max(legitimacy - at(p, P.crackdown_legitimacy_cost + j), ZERO)
+    info = information + at(p, P.crackdown_information + j) * (ONE - information)
+    pol = political + at(p, P.crackdown_repression + j) * (ONE - political)
     return (
         m if hit else mobilisation,
         k if hit else key_leaders,
@@ -118,7 +120,6 @@ def crack_down(
         info if hit else information,
         pol if hit else political,
     )
-
 
 
 @rule
@@ -157,39 +158,39 @@ def decide(
     """
     silent = (stance == SILENT) and on_agenda
     denying = stance == DENIAL
-    conceding = (stance == RHETORIC) or (stance == ARGUMENT)
+    conceding = (stance == RHETORIC) | (stance == ARGUMENT)
     accepting = stance == ACCEPTANCE
 
     # Rally around the flag while denying; it wears off afterwards (001 Phases 2-3).
     rally_target = ZERO
     if on.denial:
-        rally_target = p[P.rally_strength, j] * attention * as_f32(denying)
-    new_rally = rally + dt * p[P.rally_decay, j] * (rally_target - rally)
+        rally_target = at(p, P.rally_strength + j) * attention * as_f32(denying)
+    new_rally = rally + dt * at(p, P.rally_decay + j) * (rally_target - rally)
 
     # Hypothesis 2: pressure x vulnerability x network mobilisation.
     leverage = pressure_above * vulnerable
-    push = min(campaign, ONE) + p[P.domestic_push, j] * mobilisation
-    h2 = p[P.concession_rate, j] * leverage * push * (ONE - new_rally)
+    push = min(campaign, ONE) + at(p, P.domestic_push + j) * mobilisation
+    h2 = at(p, P.concession_rate + j) * leverage * push * (ONE - new_rally)
     # World time shortens denial (001 "World time"); density is frozen when the mechanism is off.
-    h2 = h2 * (ONE + p[P.world_time_speedup, j] * density)
+    h2 = h2 * (ONE + at(p, P.world_time_speedup + j) * density)
     if on.insurgency_threat:
-        h2 = h2 * (ONE - p[P.insurgency_drag, j] * insurgency)
+        h2 = h2 * (ONE - at(p, P.insurgency_drag + j) * insurgency)
     if not on.concessions:
         h2 = h2 * ZERO
 
     # Tactical concessions: three competing risks.
     threat = mobilisation / max(civil_society, _MIN_CIVIL_SOCIETY)
-    crack = p[P.crackdown_rate, j] * threat * (ONE - entrapment)
-    hold = max(ONE - international_pressure(pressure_above, campaign) / p[P.pressure_hold, j], ZERO)
+    crack = at(p, P.crackdown_rate + j) * threat * (ONE - entrapment)
+    hold = max(
+        ONE - international_pressure(pressure_above, campaign) / at(p, P.pressure_hold + j), ZERO
+    )
     mobilised = full_mobilisation(mobilisation, p, j)
-    if on.backsliding:
-        back = p[P.backslide_rate, j] * hold * (ONE - mobilised)
-    else:
-        back = ZERO * hold
+    back_rate = at(p, P.backslide_rate + j)
+    back = back_rate * hold * (ONE - mobilised) if on.backsliding else ZERO * hold
     if on.prescriptive_status:
-        lw, ew = p[P.linkage_weight, j], p[P.entrapment_weight, j]
+        lw, ew = at(p, P.linkage_weight + j), at(p, P.entrapment_weight + j)
         pres = (
-            p[P.prescriptive_rate, j]
+            at(p, P.prescriptive_rate + j)
             * mobilised
             * (ONE - lw + lw * linkage)
             * (ONE - ew + ew * entrapment)
@@ -199,10 +200,10 @@ def decide(
 
     # Prescriptive status: a consolidated, unhabituated government may retreat without pressure.
     if on.backsliding:
-        consolidated = regime_age >= p[P.consolidation_years, j]
-        settled = habituation >= p[P.habituation_threshold, j]
+        consolidated = regime_age >= at(p, P.consolidation_years + j)
+        settled = habituation >= at(p, P.habituation_threshold + j)
         retreat = (
-            p[P.retreat_rate, j]
+            at(p, P.retreat_rate + j)
             * hold
             * (ONE - institutions)
             * as_f32(consolidated and not settled)
@@ -213,7 +214,10 @@ def decide(
     risk3 = crack + back + pres
     rate = as_f32(denying) * h2 + as_f32(conceding) * risk3 + as_f32(accepting) * retreat
     if not on.denial:  # ablation: on the agenda, a repressor may concede at once
-        rate = rate + as_f32(silent) * (p[P.skip_denial_rate, j] / p[P.concession_rate, j]) * h2
+        rate = (
+            rate
+            + as_f32(silent) * (at(p, P.skip_denial_rate + j) / at(p, P.concession_rate + j)) * h2
+        )
     happens = u_phase < hazard(rate, dt)
     x = u_choice * risk3  # where the draw falls among the competing risks of phase 3
 
@@ -237,17 +241,17 @@ def decide(
     new_stance = RHETORIC if retreating else new_stance
 
     # Cosmetic concession on entering phase 3 (001 "Phase 3": prisoners released).
-    relief = ONE - as_f32(concede) * p[P.cosmetic_relief, j]
-    fear_factor = ONE - p[P.release_fear_relief, j] * as_f32(concede)
+    relief = ONE - as_f32(concede) * at(p, P.cosmetic_relief + j)
+    fear_factor = ONE - at(p, P.release_fear_relief + j) * as_f32(concede)
 
     # Entrapment: arguing with critics ties the government to its words (001 "Phase 3").
     trapped = entrapment
     if on.entrapment:
-        dialogue = ONE + p[P.dialogue_gain, j] * as_f32(stance == ARGUMENT)
-        gain = p[P.entrapment_rate, j] * min(campaign, ONE) * dialogue * as_f32(conceding)
+        dialogue = ONE + at(p, P.dialogue_gain + j) * as_f32(stance == ARGUMENT)
+        gain = at(p, P.entrapment_rate + j) * min(campaign, ONE) * dialogue * as_f32(conceding)
         trapped = trapped + dt * gain * (ONE - trapped)
     trapped = trapped * (ONE - HALF * as_f32(backslide))
-    argues = (new_stance == RHETORIC) and (trapped >= p[P.argument_threshold, j]) and conceding
+    argues = (new_stance == RHETORIC) and (trapped >= at(p, P.argument_threshold + j)) and conceding
     new_stance = ARGUMENT if argues else new_stance
 
     age = (regime_age + dt) * as_f32(not falls)
@@ -303,8 +307,8 @@ def regime_change_shock(
     repressive government; a habituated state keeps its practice whoever rules (001 "Phase 5").
     Returns (stance, liberal, repressive, settled).
     """
-    settled = (habituation >= p[P.habituation_threshold, j]) and (stance == ACCEPTANCE)
-    liberal = shock and not settled and (mobilisation >= p[P.mobilisation_threshold, j])
+    settled = (habituation >= at(p, P.habituation_threshold + j)) and (stance == ACCEPTANCE)
+    liberal = shock and not settled and (mobilisation >= at(p, P.mobilisation_threshold + j))
     repressive = shock and not settled and not liberal
     new_stance = ACCEPTANCE if liberal else stance
     new_stance = SILENT if repressive else new_stance
@@ -339,50 +343,46 @@ def adjust_practice(
     and the government no longer denies the norm. Returns (political, endemic, habituation).
     """
     accepting = stance == ACCEPTANCE
-    conceding = (stance == RHETORIC) or (stance == ARGUMENT)
-    if on.denial:
-        hunt = p[P.denial_repression, j] * mobilisation
-    else:
-        hunt = ZERO * mobilisation
+    conceding = (stance == RHETORIC) | (stance == ARGUMENT)
+    hunting = at(p, P.denial_repression + j)
+    hunt = hunting * mobilisation if on.denial else ZERO * mobilisation
     target = base_repression + hunt
     target = target - as_f32(conceding) * (
-        p[P.cosmetic_relief, j] * base_repression + HALF * hunt
+        at(p, P.cosmetic_relief + j) * base_repression + HALF * hunt
     )
-    target = target + as_f32(accepting) * (p[P.political_floor, j] - target)
-    pol = political + dt * p[P.repression_adjust, j] * (target - political)
+    target = target + as_f32(accepting) * (at(p, P.political_floor + j) - target)
+    pol = political + dt * at(p, P.repression_adjust + j) * (target - political)
 
-    above = pressure_above / (p[P.pressure_half, j] + pressure_above)
+    above = pressure_above / (at(p, P.pressure_half + j) + pressure_above)
     below_raw = mobilisation * (ONE - fear)  # pressure from below
     direct = ZERO * below_raw
     if on.treaty_leverage:
         # A ratified treaty is a hook that a mobilised society can pull (003): it strengthens
         # pressure from below, and already lowers repression while the state argues.
         m2 = mobilisation * mobilisation
-        half = p[P.treaty_civil_half, j]
+        half = at(p, P.treaty_civil_half + j)
         hook = as_f32(ratified_core) * (m2 / (half * half + m2))
-        below_raw = below_raw * (ONE + p[P.treaty_hook, j] * hook)
-        direct = p[P.treaty_leverage, j] * hook * as_f32(stance == ARGUMENT)
-    below = below_raw / (p[P.pressure_half, j] + below_raw)
+        below_raw = below_raw * (ONE + at(p, P.treaty_hook + j) * hook)
+        direct = at(p, P.treaty_leverage + j) * hook * as_f32(stance == ARGUMENT)
+    below = below_raw / (at(p, P.pressure_half + j) + below_raw)
     push = above * below if on.pincer else max(above, below)
-    control_floor = p[P.control_floor, j]
+    control_floor = at(p, P.control_floor + j)
     control = min(
         control_floor
         + (ONE - control_floor) * security_control
-        + p[P.training_gain, j] * as_f32(trained_officials),
+        + at(p, P.training_gain + j) * as_f32(trained_officials),
         ONE,
     )
-    improve = p[P.compliance_rate, j] * push * control * as_f32(accepting) + direct
-    end = endemic + dt * (
-        p[P.endemic_drift, j] * (endemic_base - endemic) - improve * endemic
-    )
+    improve = at(p, P.compliance_rate + j) * push * control * as_f32(accepting) + direct
+    end = endemic + dt * (at(p, P.endemic_drift + j) * (endemic_base - endemic) - improve * endemic)
     pol = pol - dt * improve * pol
 
     hab = habituation
     if on.habituation:
-        low = (ONE - (ONE - pol) * (ONE - end)) <= p[P.low_repression, j]
-        rate = p[P.habituation_rate, j]
+        low = (ONE - (ONE - pol) * (ONE - end)) <= at(p, P.low_repression + j)
+        rate = at(p, P.habituation_rate + j)
         grow = rate * institutions * as_f32(low and accepting) * (ONE - hab)
-        erode = p[P.habituation_erosion, j] * rate * as_f32(not low) * hab
+        erode = at(p, P.habituation_erosion + j) * rate * as_f32(not low) * hab
         hab = hab + dt * (grow - erode)
     return min(max(pol, ZERO), ONE), min(max(end, ZERO), ONE), hab
 
@@ -409,14 +409,14 @@ def ratification(
     core = (
         density
         * (
-            p[P.ratification_rate, j] * as_f32(accepted_before)
-            + p[P.tactical_ratification_rate, j] * as_f32(not accepted_before and on_agenda)
+            at(p, P.ratification_rate + j) * as_f32(accepted_before)
+            + at(p, P.tactical_ratification_rate + j) * as_f32(not accepted_before and on_agenda)
         )
         * as_f32(not ratified_core)
     )
     prot = (
         density
-        * p[P.protocol_rate, j]
+        * at(p, P.protocol_rate + j)
         * as_f32(accepted_before and ratified_core and not ratified_protocols)
     )
     ratifies = u_ratification < hazard(core + prot, dt)
@@ -439,7 +439,7 @@ def domestic_institutions(
 
     Returns (got constitution, got complaint mechanism, got trained officials).
     """
-    rate = p[P.institution_rate, j]
+    rate = at(p, P.institution_rate + j)
     con = rate * as_f32(accepted_before and not constitution)
     com = rate * as_f32(accepted_before and not complaint)
     tra = rate * as_f32(accepted_before and complaint and not trained)
@@ -471,9 +471,11 @@ def read_phase(
     # Stance codes 0-4 map to phases 1, 2, 3, 3, 4.
     phase = stance + ONE - as_f32(stance >= ARGUMENT)
     # Hysteresis: entering phase 5 needs low repression; staying tolerates a little more.
-    tolerance = p[P.habituation_tolerance, j]
-    limit = p[P.low_repression, j] * (ONE + (tolerance - ONE) * as_f32(previous_phase == _PHASE5))
+    tolerance = at(p, P.habituation_tolerance + j)
+    limit = at(p, P.low_repression + j) * (
+        ONE + (tolerance - ONE) * as_f32(previous_phase == _PHASE5)
+    )
     consistent = (stance == ACCEPTANCE) and (repression <= limit)
     if on.habituation:
-        consistent = consistent and habituation >= p[P.habituation_threshold, j]
+        consistent = consistent and habituation >= at(p, P.habituation_threshold + j)
     return (phase + as_f32(consistent)) * as_f32(present)

@@ -8,14 +8,16 @@ the order documented in docs/model.md (ODD, scheduling), and writes the requeste
 into the caller's records at the end of each year and, when asked, one event code per step and
 country-replicate (bits in :data:`spirallab.model.events.EVENT_BITS`).
 
-Random numbers come in from the caller (:func:`spirallab.model.engine.block_draws`, one NumPy
-PCG64 stream per block of :data:`LANES` replicates), so a seed gives the same numbers as ever.
+Random numbers: each block of :data:`LANES` replicates has its own NumPy PCG64 stream
+(:func:`spirallab.model.engine.block_draws`); the kernel draws from it itself, bit for bit as
+NumPy would (:mod:`spirallab.model.pcg64`), or takes the draws as an array (sweeps' side-by-side
+points, whose columns mix streams), so a seed gives the same numbers as ever.
 The network's attention is shared among countries: each step first computes every country's
 demand, adds them in country order, then moves every country (two passes over the tile).
 
-Compiled with ``cache=True`` (the first call in a fresh installation compiles, about a minute;
-later processes load the cached machine code) and without fastmath, so float32 operations round
-as written and the results equal the NumPy reference engine's bit for bit.
+Compiled with ``cache=True`` (the first call in a fresh installation compiles, about 45 s on an
+idle core; later processes load the cached machine code) and without fastmath, so float32
+operations round as written and the results equal the NumPy reference engine's bit for bit.
 """
 
 from __future__ import annotations
@@ -29,33 +31,44 @@ import numpy.typing as npt
 from spirallab.model import defenders, government, network, partners, society
 from spirallab.model.context import Switches
 from spirallab.model.events import BIT, PHASE_SHIFT
-from spirallab.model.f32math import njit
-from spirallab.model.rules import ACCEPTANCE, ONE, ZERO, as_f32
-from spirallab.model.state import ROW, TILE_ROWS
+from spirallab.model.f32math import at, njit, put
+from spirallab.model.pcg64 import fill_uniform
+from spirallab.model.rules import ACCEPTANCE, LANES, ONE, ZERO, P, as_f32
+from spirallab.model.setup import LEVER_KINDS
+from spirallab.model.state import TILE_ROWS
 
-LANES = 32  # replicates per tile: the engine's block of replicates
 N_ROWS = len(TILE_ROWS)
-N_LEVER_KINDS = 8
-_FIRST_LEVER = ROW.lever_aid_conditionality
+N_LEVER_KINDS = len(LEVER_KINDS)
+# The lever rows of the tile follow LEVER_KINDS, which _levers_in_force relies on.
+if [r for r in TILE_ROWS if r.startswith("lever_")] != [f"lever_{k}" for k in LEVER_KINDS]:
+    raise RuntimeError("state.TILE_ROWS lever rows are out of step with setup.LEVER_KINDS")
+ROW_SIZE = N_ROWS * LANES  # floats per country in the tile
 _U32 = np.uint32
 
-SwitchFlags = namedtuple("SwitchFlags", list(Switches.__dataclass_fields__))  # type: ignore[misc]
+# Start of each row within a country's part of the flat tile (compile-time constants).
+_Offsets = namedtuple("_Offsets", TILE_ROWS)  # type: ignore[misc]
+OFS: Any = _Offsets(*(k * LANES for k in range(N_ROWS)))
+_FIRST_LEVER = OFS.lever_aid_conditionality
+
+_SWITCHES: tuple[str, ...] = tuple(Switches.__dataclass_fields__)
+SwitchFlags = namedtuple("SwitchFlags", _SWITCHES)  # type: ignore[misc]
 
 
 def switch_flags(on: Switches) -> Any:
     """The mechanism switches as a named tuple of bools, the form the kernel takes."""
-    return SwitchFlags(*(bool(getattr(on, name)) for name in SwitchFlags._fields))
+    return SwitchFlags(*(bool(getattr(on, name)) for name in _SWITCHES))
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def _bit(flag: Any, k: int) -> Any:
     return _U32(flag) << _U32(k)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def run_tile(
-    draws: npt.NDArray[np.float32],  # (steps, 6, C, LANES)
-    params: npt.NDArray[np.float32],  # (n_params, LANES)
+    draws: npt.NDArray[np.float32],  # (steps, 6, C, LANES), or empty: draw from ``rng``
+    rng: npt.NDArray[np.uint64],  # the block's PCG64 state (pcg64.initial_state), advanced here
+    params: npt.NDArray[np.float32],  # (n_params * LANES,): row k holds parameter k per lane
     on: Any,
     init: npt.NDArray[np.float32],  # (state rows, C, LANES)
     starts: npt.NDArray[np.int64],  # (C,)
@@ -78,23 +91,25 @@ def run_tile(
     records: npt.NDArray[np.float32],  # (n_years, n_obs, C, R): written at columns col0 + lane
     col0: int,
     n_valid: int,
-    codes: npt.NDArray[np.uint32],  # (steps, C, LANES), or (1, C, LANES) when events are off
+    codes: npt.NDArray[np.uint32],  # (steps * C * LANES,), or (C * LANES,) when events are off
+    tile: npt.NDArray[np.float32],  # (C * ROW_SIZE,) work space
+    total: npt.NDArray[np.float32],  # (LANES,) work space
     dx: Any,  # defenders (issue 11): defenders.pack(...); dx[0] == 0 when there are none
 ) -> None:
     """Simulate one tile of replicates over the whole run (see the module docstring)."""
     n_c = starts.shape[0]
     n_years = years.shape[0]
     n_tracks = lever_kind.shape[0]
-    code_step = 1 if codes.shape[0] > 1 else 0
-    tile = np.zeros((n_c, N_ROWS, LANES), dtype=np.float32)
-    total = np.zeros(LANES, dtype=np.float32)
+    own_draws = draws.shape[0] == 0
+    code_step = n_c * LANES if codes.shape[0] > n_c * LANES else 0
+    tile[:] = ZERO
     for c in range(n_c):
         for r in range(init.shape[0]):
             for j in range(LANES):
-                tile[c, r, j] = init[r, c, j]
+                tile[c * ROW_SIZE + r * LANES + j] = init[r, c, j]
     _record(tile, obs_rows, records, 0, col0, n_valid)
     # --- defenders (issue 11): state, and the year-0 record ---
-    ds = defenders.new_tile_state(dx, n_c)
+    ds = dx[12]  # zeroed by defenders.pack (the kernel allocates nothing)
     if dx[0]:
         defenders.record_year(dx, ds, 0, col0, n_valid)
     # --- end defenders ---
@@ -104,83 +119,122 @@ def run_tile(
         dens = density[yi]
         for k in range(steps_per_year):
             t = (yi - 1) * steps_per_year + k
-            tc = t * code_step
+            c0 = t * code_step
             if n_tracks > 0:
                 _levers_in_force(tile, lever_kind, lever_strength, lever_phase, yi)
+
+            if own_draws:  # NumPy's order: draw, country, lane
+                for d in range(6):
+                    for c in range(n_c):
+                        fill_uniform(rng, tile, c * ROW_SIZE + OFS.u_phase + d * LANES, LANES)
 
             # Pass 1: information and agenda, then each country's demand for attention.
             for c in range(n_c):
                 started = starts[c] < year
                 dt = step if started else ZERO
-                row = tile[c]
-                u = draws[t, :, c]
-                ev = codes[tc, c]
+                b = c * ROW_SIZE
+                e = c0 + c * LANES
+                if not own_draws:
+                    for d in range(6):
+                        for j in range(LANES):
+                            tile[b + OFS.u_phase + d * LANES + j] = draws[t, d, c, j]
                 for j in range(LANES):
-                    info, agenda, massacre, newly = network.gather_information(
-                        row[ROW.information, j],
-                        row[ROW.on_agenda, j] != ZERO,
-                        row[ROW.linkage, j],
-                        row[ROW.repression_political, j],
-                        u[2, j],
-                        started,
-                        dt,
-                        dens,
-                        row[ROW.lever_un_mechanism, j],
-                        params,
-                        j,
-                        on,
-                    )
-                    row[ROW.information, j] = info
-                    row[ROW.on_agenda, j] = as_f32(agenda)
-                    row[ROW.demand, j] = network.salience(
-                        row[ROW.repression_political, j],
-                        row[ROW.repression_endemic, j],
-                        row[ROW.phase, j],
-                        agenda,
-                        started,
-                        row[ROW.lever_naming_and_shaming, j],
-                        params,
-                        j,
-                        on,
-                    )
-                    ev[j] = _bit(massacre, BIT.massacre) | _bit(newly, BIT.on_agenda)
+                    _gather_lane(tile, b, j, codes, e, started, dt, dens, params, on)
             if dx[0]:  # defenders (issue 11): attacks on visible defenders draw attention
                 defenders.alarm_into_demand(tile, ds)
             for j in range(LANES):
                 total[j] = ZERO
             for c in range(n_c):
                 for j in range(LANES):
-                    total[j] = total[j] + tile[c, ROW.demand, j]
+                    total[j] = total[j] + tile[c * ROW_SIZE + OFS.demand + j]
 
             # Pass 2: everything else, country by country.
             for c in range(n_c):
                 started = starts[c] < year
                 present = starts[c] <= year
                 dt = step if started else ZERO
-                row = tile[c]
-                u = draws[t, :, c]
-                ev = codes[tc, c]
+                b = c * ROW_SIZE
+                e = c0 + c * LANES
+                mv, sv, si, ins = (
+                    material[yi, c],
+                    social[yi, c],
+                    strategic[yi, c],
+                    insurgency[yi, c],
+                )
+                sc, cs, br, eb = security[c], civil[c], base[c], endemic_base[c]
                 for j in range(LANES):
                     _step_lane(
-                        row, j, u, ev, total[j], started, present, dt, dens, material[yi, c],
-                        social[yi, c], strategic[yi, c], insurgency[yi, c], security[c], civil[c],
-                        base[c], endemic_base[c], params, on,
-                    )  # fmt: skip
-                if dx[0]:  # defenders (issue 11): threats, attacks, protection, consequences
-                    defenders.defenders_step(
-                        row, c, t, yi, dt, material[yi, c], social[yi, c], params, on, dx, ds
+                        tile,
+                        b,
+                        j,
+                        codes,
+                        e,
+                        total[j],
+                        started,
+                        present,
+                        dt,
+                        dens,
+                        mv,
+                        sv,
+                        si,
+                        ins,
+                        sc,
+                        cs,
+                        br,
+                        eb,
+                        params,
+                        on,
                     )
+                if dx[0]:  # defenders (issue 11): threats, attacks, protection, consequences
+                    defenders.defenders_step(tile, b, c, t, yi, dt, mv, sv, params, on, dx, ds)
         _record(tile, obs_rows, records, yi, col0, n_valid)
         if dx[0]:  # defenders (issue 11)
             defenders.record_year(dx, ds, yi, col0, n_valid)
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
+def _gather_lane(
+    T: Any, b: int, j: int, codes: Any, e: int, started: Any, dt: Any, dens: Any, p: Any, on: Any
+) -> None:
+    """Pass 1 of one step for one country-replicate: information, agenda, demand."""
+    info, agenda, massacre, newly = network.gather_information(
+        at(T, b + OFS.information + j),
+        at(T, b + OFS.on_agenda + j) != ZERO,
+        at(T, b + OFS.linkage + j),
+        at(T, b + OFS.repression_political + j),
+        at(T, b + OFS.u_massacre + j),
+        started,
+        dt,
+        dens,
+        at(T, b + OFS.lever_un_mechanism + j),
+        p,
+        j,
+        on,
+    )
+    put(T, b + OFS.information + j, info)
+    put(T, b + OFS.on_agenda + j, as_f32(agenda))
+    demand = network.salience(
+        at(T, b + OFS.repression_political + j),
+        at(T, b + OFS.repression_endemic + j),
+        at(T, b + OFS.phase + j),
+        agenda,
+        started,
+        at(T, b + OFS.lever_naming_and_shaming + j),
+        p,
+        j,
+        on,
+    )
+    put(T, b + OFS.demand + j, demand)
+    put(codes, e + j, _bit(massacre, BIT.massacre) | _bit(newly, BIT.on_agenda))
+
+
+@njit(inline="always", error_model="numpy")
 def _step_lane(
-    row: Any,
+    T: Any,
+    b: int,
     j: int,
-    u: Any,
-    ev: Any,
+    codes: Any,
+    e: int,
     total_demand: Any,
     started: Any,
     present: Any,
@@ -198,54 +252,62 @@ def _step_lane(
     on: Any,
 ) -> None:
     """Pass 2 of one step for one country-replicate: the mechanisms after the agenda."""
-    stance0 = row[ROW.stance, j]
-    phase0 = row[ROW.phase, j]
-    naming = row[ROW.lever_naming_and_shaming, j]
+    stance0 = at(T, b + OFS.stance + j)
+    phase0 = at(T, b + OFS.phase + j)
+    naming = at(T, b + OFS.lever_naming_and_shaming + j)
     attention, campaign = network.allocate_attention(
-        row[ROW.attention, j], row[ROW.demand, j], total_demand, stance0, dt, dens, naming, p, j
+        at(T, b + OFS.attention + j),
+        at(T, b + OFS.demand + j),
+        total_demand,
+        stance0,
+        dt,
+        dens,
+        naming,
+        p,
+        j,
     )
     above = partners.press_from_above(
-        row[ROW.pressure_above, j],
+        at(T, b + OFS.pressure_above + j),
         attention,
-        row[ROW.mobilisation, j],
+        at(T, b + OFS.mobilisation + j),
         phase0,
-        row[ROW.ratified_protocols, j] != ZERO,
+        at(T, b + OFS.ratified_protocols + j) != ZERO,
         dt,
         dens,
         material,
         strategic,
-        row[ROW.lever_bilateral_pressure, j],
-        row[ROW.lever_aid_conditionality, j],
-        row[ROW.lever_un_mechanism, j],
-        row[ROW.lever_withdraw_pressure, j],
+        at(T, b + OFS.lever_bilateral_pressure + j),
+        at(T, b + OFS.lever_aid_conditionality + j),
+        at(T, b + OFS.lever_un_mechanism + j),
+        at(T, b + OFS.lever_withdraw_pressure + j),
         p,
         j,
         on,
     )
-    political = row[ROW.repression_political, j]
+    political = at(T, b + OFS.repression_political + j)
     mobilisation, fear, linkage, leaders = society.mobilise(
-        row[ROW.mobilisation, j],
-        row[ROW.fear, j],
-        row[ROW.linkage, j],
-        row[ROW.key_leaders, j],
+        at(T, b + OFS.mobilisation + j),
+        at(T, b + OFS.fear + j),
+        at(T, b + OFS.linkage + j),
+        at(T, b + OFS.key_leaders + j),
         attention,
         political,
         stance0,
         dt,
         civil,
-        row[ROW.lever_un_mechanism, j],
-        row[ROW.lever_fund_domestic_groups, j],
+        at(T, b + OFS.lever_un_mechanism + j),
+        at(T, b + OFS.lever_fund_domestic_groups + j),
         p,
         j,
         on,
     )
-    core = row[ROW.ratified_core, j] != ZERO
-    protocols = row[ROW.ratified_protocols, j] != ZERO
-    constitution = row[ROW.constitution, j] != ZERO
-    complaint = row[ROW.complaint_mechanism, j] != ZERO
-    trained = row[ROW.trained_officials, j] != ZERO
+    core = at(T, b + OFS.ratified_core + j) != ZERO
+    protocols = at(T, b + OFS.ratified_protocols + j) != ZERO
+    constitution = at(T, b + OFS.constitution + j) != ZERO
+    complaint = at(T, b + OFS.complaint_mechanism + j) != ZERO
+    trained = at(T, b + OFS.trained_officials + j) != ZERO
     institutions = government.institutions_index(core, protocols, constitution, complaint, trained)
-    legitimacy = row[ROW.legitimacy, j]
+    legitimacy = at(T, b + OFS.legitimacy + j)
     vulnerable = government.vulnerability(material, social, p, j, on)
     (
         stance,
@@ -262,20 +324,20 @@ def _step_lane(
         argues,
     ) = government.decide(
         stance0,
-        row[ROW.on_agenda, j] != ZERO,
-        row[ROW.rally, j],
+        at(T, b + OFS.on_agenda + j) != ZERO,
+        at(T, b + OFS.rally + j),
         attention,
         campaign,
         above,
         mobilisation,
         linkage,
-        row[ROW.entrapment, j],
+        at(T, b + OFS.entrapment + j),
         legitimacy,
-        row[ROW.regime_age, j],
-        row[ROW.habituation, j],
+        at(T, b + OFS.regime_age + j),
+        at(T, b + OFS.habituation + j),
         institutions,
-        u[0, j],
-        u[1, j],
+        at(T, b + OFS.u_phase + j),
+        at(T, b + OFS.u_choice + j),
         dt,
         dens,
         vulnerable,
@@ -285,24 +347,28 @@ def _step_lane(
         j,
         on,
     )
-    information = row[ROW.information, j]
+    information = at(T, b + OFS.information + j)
     mobilisation, leaders, fear, legitimacy, information, political = government.crack_down(
         crackdown, mobilisation, leaders, fear, legitimacy, information, political, p, j, on
     )
     political = political * relief
     fear = fear * fear_factor
-    new_regime = (row[ROW.new_regime, j] != ZERO) or falls
-    rcl = p[government.P.regime_change_legitimacy, j]
+    new_regime = (at(T, b + OFS.new_regime + j) != ZERO) or falls
+    rcl = at(p, P.regime_change_legitimacy + j)
     legitimacy = rcl if falls else legitimacy
 
     # Levers that act as events (an imposed crackdown, a regime-change shock).
     imposed, shock = government.shock_outcome(
-        u[5, j], row[ROW.lever_imposed_crackdown, j], row[ROW.lever_regime_change, j], started, dt
+        at(T, b + OFS.u_lever + j),
+        at(T, b + OFS.lever_imposed_crackdown + j),
+        at(T, b + OFS.lever_regime_change + j),
+        started,
+        dt,
     )
     mobilisation, leaders, fear, legitimacy, information, political = government.crack_down(
         imposed, mobilisation, leaders, fear, legitimacy, information, political, p, j, on
     )
-    habituation = row[ROW.habituation, j]
+    habituation = at(T, b + OFS.habituation + j)
     stance, liberal, repressive, settled = government.regime_change_shock(
         shock, stance, habituation, mobilisation, p, j
     )
@@ -312,7 +378,7 @@ def _step_lane(
     entrapment = entrapment * as_f32(not repressive)
     political = max(political, base) if repressive else political
 
-    endemic = row[ROW.repression_endemic, j]
+    endemic = at(T, b + OFS.repression_endemic + j)
     political, endemic, habituation = government.adjust_practice(
         stance,
         political,
@@ -337,41 +403,57 @@ def _step_lane(
     if on.institutions:
         accepted_before = stance0 == ACCEPTANCE
         got_core, got_prot = government.ratification(
-            accepted_before, row[ROW.on_agenda, j] != ZERO, core, protocols, u[4, j], dt, dens, p, j
+            accepted_before,
+            at(T, b + OFS.on_agenda + j) != ZERO,
+            core,
+            protocols,
+            at(T, b + OFS.u_ratification + j),
+            dt,
+            dens,
+            p,
+            j,
         )
         got_con, got_com, got_tra = government.domestic_institutions(
-            accepted_before, constitution, complaint, trained, u[3, j], u[1, j], dt, p, j
+            accepted_before,
+            constitution,
+            complaint,
+            trained,
+            at(T, b + OFS.u_institution + j),
+            at(T, b + OFS.u_choice + j),
+            dt,
+            p,
+            j,
         )
     repression = ONE - (ONE - political) * (ONE - endemic)
     phase = government.read_phase(stance, phase0, repression, habituation, present, p, j, on)
 
-    row[ROW.stance, j] = stance
-    row[ROW.repression_political, j] = political
-    row[ROW.repression_endemic, j] = endemic
-    row[ROW.legitimacy, j] = legitimacy
-    row[ROW.rally, j] = rally
-    row[ROW.entrapment, j] = entrapment
-    row[ROW.habituation, j] = habituation
-    row[ROW.new_regime, j] = as_f32(new_regime)
-    row[ROW.regime_age, j] = regime_age
-    row[ROW.ratified_core, j] = as_f32(core or got_core)
-    row[ROW.ratified_protocols, j] = as_f32(protocols or got_prot)
-    row[ROW.constitution, j] = as_f32(constitution or got_con)
-    row[ROW.complaint_mechanism, j] = as_f32(complaint or got_com)
-    row[ROW.trained_officials, j] = as_f32(trained or got_tra)
-    row[ROW.mobilisation, j] = mobilisation
-    row[ROW.fear, j] = fear
-    row[ROW.key_leaders, j] = leaders
-    row[ROW.linkage, j] = linkage
-    row[ROW.information, j] = information
-    row[ROW.attention, j] = attention
-    row[ROW.campaign, j] = campaign
-    row[ROW.pressure_above, j] = above
-    row[ROW.phase, j] = phase
+    put(T, b + OFS.stance + j, stance)
+    put(T, b + OFS.repression_political + j, political)
+    put(T, b + OFS.repression_endemic + j, endemic)
+    put(T, b + OFS.legitimacy + j, legitimacy)
+    put(T, b + OFS.rally + j, rally)
+    put(T, b + OFS.entrapment + j, entrapment)
+    put(T, b + OFS.habituation + j, habituation)
+    put(T, b + OFS.new_regime + j, as_f32(new_regime))
+    put(T, b + OFS.regime_age + j, regime_age)
+    put(T, b + OFS.ratified_core + j, as_f32(core or got_core))
+    put(T, b + OFS.ratified_protocols + j, as_f32(protocols or got_prot))
+    put(T, b + OFS.constitution + j, as_f32(constitution or got_con))
+    put(T, b + OFS.complaint_mechanism + j, as_f32(complaint or got_com))
+    put(T, b + OFS.trained_officials + j, as_f32(trained or got_tra))
+    put(T, b + OFS.mobilisation + j, mobilisation)
+    put(T, b + OFS.fear + j, fear)
+    put(T, b + OFS.key_leaders + j, leaders)
+    put(T, b + OFS.linkage + j, linkage)
+    put(T, b + OFS.information + j, information)
+    put(T, b + OFS.attention + j, attention)
+    put(T, b + OFS.campaign + j, campaign)
+    put(T, b + OFS.pressure_above + j, above)
+    put(T, b + OFS.phase + j, phase)
 
     moved = (phase != phase0) and (phase0 > ZERO)
     code = (
-        ev[j]
+        at(codes, e + j)
         | _bit(crackdown, BIT.crackdown)
         | _bit(concede, BIT.concession)
         | _bit(falls, BIT.falls)
@@ -392,48 +474,52 @@ def _step_lane(
         | (_U32(phase0) << _U32(PHASE_SHIFT))
         | (_U32(phase) << _U32(PHASE_SHIFT + 4))
     )
-    ev[j] = code
+    put(codes, e + j, code)
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def _levers_in_force(
     tile: Any, lever_kind: Any, lever_strength: Any, lever_phase: Any, yi: int
 ) -> None:
     """Lever strengths this step: tracks of a kind add up to at most 1, masked by phase."""
-    n_c = tile.shape[0]
+    n_c = tile.shape[0] // ROW_SIZE
     for c in range(n_c):
-        for kind in range(N_LEVER_KINDS):
-            for j in range(LANES):
-                tile[c, _FIRST_LEVER + kind, j] = ZERO
+        b = c * ROW_SIZE
+        for j in range(N_LEVER_KINDS * LANES):
+            tile[b + _FIRST_LEVER + j] = ZERO
         for tr in range(lever_kind.shape[0]):
             s = lever_strength[tr, yi, c]
-            r = _FIRST_LEVER + lever_kind[tr]
+            r = b + _FIRST_LEVER + lever_kind[tr] * LANES
             for j in range(LANES):
-                acts = lever_phase[tr, np.int64(tile[c, ROW.phase, j])]
-                tile[c, r, j] = min(tile[c, r, j] + s * as_f32(acts), ONE)
+                acts = lever_phase[tr, np.int64(tile[b + OFS.phase + j])]
+                tile[r + j] = min(tile[r + j] + s * as_f32(acts), ONE)
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def _record(tile: Any, obs_rows: Any, records: Any, yi: int, col0: int, n_valid: int) -> None:
     """Derived observables, then the requested rows into the records of year ``yi``."""
-    n_c = tile.shape[0]
+    n_c = tile.shape[0] // ROW_SIZE
     fifth = np.float32(0.2)
     for c in range(n_c):
-        row = tile[c]
+        b = c * ROW_SIZE
         for j in range(LANES):
-            row[ROW.repression, j] = ONE - (ONE - row[ROW.repression_political, j]) * (
-                ONE - row[ROW.repression_endemic, j]
-            )
-            row[ROW.institutions, j] = (
-                row[ROW.ratified_core, j]
-                + row[ROW.ratified_protocols, j]
-                + row[ROW.constitution, j]
-                + row[ROW.complaint_mechanism, j]
-                + row[ROW.trained_officials, j]
+            T = tile
+            political = at(T, b + OFS.repression_political + j)
+            endemic = at(T, b + OFS.repression_endemic + j)
+            put(T, b + OFS.repression + j, ONE - (ONE - political) * (ONE - endemic))
+            index = (
+                at(T, b + OFS.ratified_core + j)
+                + at(T, b + OFS.ratified_protocols + j)
+                + at(T, b + OFS.constitution + j)
+                + at(T, b + OFS.complaint_mechanism + j)
+                + at(T, b + OFS.trained_officials + j)
             ) * fifth
-            row[ROW.pressure_below, j] = row[ROW.mobilisation, j] * (ONE - row[ROW.fear, j])
+            put(T, b + OFS.institutions + j, index)
+            below = at(T, b + OFS.mobilisation + j) * (ONE - at(T, b + OFS.fear + j))
+            put(T, b + OFS.pressure_below + j, below)
     for o in range(obs_rows.shape[0]):
-        r = obs_rows[o]
+        r = obs_rows[o] * LANES
         for c in range(n_c):
             for j in range(n_valid):
-                records[yi, o, c, col0 + j] = tile[c, r, j]
+                records[yi, o, c, col0 + j] = tile[c * ROW_SIZE + r + j]
+

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from spirallab.model.params import SLOT as P
-from spirallab.model.rules import ARGUMENT, ONE, RHETORIC, as_f32, hazard, rule
+from spirallab.model.f32math import at
+from spirallab.model.rules import ARGUMENT, ONE, RHETORIC, P, as_f32, hazard, rule
 
 F32 = np.float32
 _PHASE5 = F32(5.0)
@@ -42,21 +42,21 @@ def gather_information(
 
     Returns (information, on_agenda, massacre happened, newly on the agenda).
     """
-    choke = ONE - p[P.information_choke, j] * political
-    inflow = p[P.monitoring_rate, j] * density + p[P.un_information_gain, j] * un_lever
+    choke = ONE - at(p, P.information_choke + j) * political
+    inflow = at(p, P.monitoring_rate + j) * density + at(p, P.un_information_gain + j) * un_lever
     if on.boomerang:
-        inflow = inflow + p[P.information_rate, j] * linkage * choke
+        inflow = inflow + at(p, P.information_rate + j) * linkage * choke
     info = information + dt * (
-        inflow * (ONE - information) - p[P.information_decay, j] * information
+        inflow * (ONE - information) - at(p, P.information_decay + j) * information
     )
     massacre = False
     if on.egregious_events:
-        rate = p[P.massacre_rate, j] * political * political
+        rate = at(p, P.massacre_rate + j) * political * political
         massacre = (u_massacre < hazard(rate, dt)) and started
-        info = info + as_f32(massacre) * (p[P.massacre_information, j] * (ONE - info))
+        info = info + as_f32(massacre) * (at(p, P.massacre_information + j) * (ONE - info))
     info = min(info, ONE)
     if on.agenda_setting:
-        agenda = on_agenda or ((info >= p[P.agenda_threshold, j]) and started)
+        agenda = on_agenda or ((info >= at(p, P.agenda_threshold + j)) and started)
     else:
         agenda = on_agenda or started
     return info, agenda, massacre, agenda and not on_agenda
@@ -76,9 +76,9 @@ def salience(
 ) -> Any:
     """How strongly a country calls for the network's attention."""
     if on.attention_fading:
-        demand = political + p[P.endemic_salience, j] * endemic
+        demand = political + at(p, P.endemic_salience + j) * endemic
         # 000, "Respect for human rights": reduced network activity.
-        demand = demand * (ONE - p[P.attention_release, j] * as_f32(phase == _PHASE5))
+        demand = demand * (ONE - at(p, P.attention_release + j) * as_f32(phase == _PHASE5))
     else:
         demand = ONE
     return (demand + naming_lever) * as_f32(on_agenda and started)
@@ -102,11 +102,11 @@ def allocate_attention(
     Demand is rationed in proportion when it exceeds capacity; capacity grows with world time.
     Returns (attention, campaign).
     """
-    capacity = p[P.attention_capacity, j] * density
+    capacity = at(p, P.attention_capacity + j) * density
     ration = min(ONE, capacity / max(total_demand, _TINY_TOTAL))
     target = min(demand * ration, ONE)
-    attention = attention + dt * p[P.attention_rate, j] * (target - attention)
-    arguing = (stance == RHETORIC) or (stance == ARGUMENT)
-    shaming = ONE + (p[P.shaming_gain_concessions, j] - ONE) * as_f32(arguing)
+    attention = attention + dt * at(p, P.attention_rate + j) * (target - attention)
+    arguing = (stance == RHETORIC) | (stance == ARGUMENT)
+    shaming = ONE + (at(p, P.shaming_gain_concessions + j) - ONE) * as_f32(arguing)
     campaign = attention * shaming * (ONE + naming_lever)
     return attention, campaign

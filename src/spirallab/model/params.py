@@ -12,7 +12,6 @@ or a per-step change ``r * dt``.
 
 from __future__ import annotations
 
-from collections import namedtuple
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -1250,11 +1249,6 @@ PARAMETERS: tuple[Parameter, ...] = (
 )
 
 PARAMETER_INDEX: dict[str, Parameter] = {p.name: p for p in PARAMETERS}
-
-# Row of each parameter in the compiled kernel's parameter tile (``p[SLOT.information_rate, j]``):
-# a named tuple of ints, which Numba reads as compile-time constants.
-_Slots = namedtuple("_Slots", [p.name for p in PARAMETERS])  # type: ignore[misc]
-SLOT: Any = _Slots(*range(len(PARAMETERS)))
 
 
 def _make_params_model() -> type[BaseModel]:

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from spirallab.model.params import SLOT as P
-from spirallab.model.rules import ONE, as_f32, rule
+from spirallab.model.f32math import at
+from spirallab.model.rules import ONE, P, as_f32, rule
 
 _PHASE3 = np.float32(3.0)
 
@@ -41,18 +41,20 @@ def press_from_above(
 ) -> Any:
     """Partners' pressure moves toward what lobbying, identity, interests and levers call for."""
     target = (
-        p[P.bilateral_pressure_gain, j] * bilateral_lever
-        + p[P.aid_leverage, j] * aid_lever * material_vulnerability
-        + p[P.un_pressure, j] * un_lever
+        at(p, P.bilateral_pressure_gain + j) * bilateral_lever
+        + at(p, P.aid_leverage + j) * aid_lever * material_vulnerability
+        + at(p, P.un_pressure + j) * un_lever
     )
     if on.treaty_leverage:
         # Treaty bodies keep watching after the network's attention has moved on.
-        target = target + p[P.treaty_monitoring, j] * as_f32(ratified_protocols)
+        target = target + at(p, P.treaty_monitoring + j) * as_f32(ratified_protocols)
     if on.boomerang:
         # Identity as a promoter of human rights grows with world time (001 World time).
-        lobbying = p[P.lobbying_efficacy, j] * density * attention
-        late_concessions = (phase == _PHASE3) and (mobilisation >= p[P.mobilisation_threshold, j])
-        lobbying = lobbying * (ONE + p[P.donor_coordination, j] * as_f32(late_concessions))
+        lobbying = at(p, P.lobbying_efficacy + j) * density * attention
+        late_concessions = (phase == _PHASE3) and (
+            mobilisation >= at(p, P.mobilisation_threshold + j)
+        )
+        lobbying = lobbying * (ONE + at(p, P.donor_coordination + j) * as_f32(late_concessions))
         target = target + lobbying * (ONE - strategic_interest)
     target = min(target, ONE) * (ONE - withdraw_lever)
-    return pressure_above + dt * p[P.pressure_rate, j] * (target - pressure_above)
+    return pressure_above + dt * at(p, P.pressure_rate + j) * (target - pressure_above)

@@ -32,8 +32,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from spirallab.model.params import SLOT as P
-from spirallab.model.rules import ONE, as_f32, rule
+from spirallab.model.rules import ONE, P, as_f32, rule
 from spirallab.scenarios.defenders import PROTECTION_KINDS
 
 # Index of each protection lever kind in the defenders' lever arrays (scenarios/defenders.py).
@@ -89,8 +88,8 @@ def access(rural: Any, restricted: Any, p: Any, j: int, sw: Any) -> Any:
     """
     if not sw.access:
         return ONE
-    gap = p[P.access_gap, j]
-    lost = gap + (ONE - gap) * p[P.movement_restriction, j] * restricted
+    gap = p[P.access_gap + j]
+    lost = gap + (ONE - gap) * p[P.movement_restriction + j] * restricted
     return ONE - rural * lost
 
 
@@ -104,7 +103,7 @@ def verification(network: Any, alerts: Any, p: Any, j: int, sw: Any) -> Any:
     """
     if not sw.verification:
         return ONE
-    floor = p[P.verification_floor, j]
+    floor = p[P.verification_floor + j]
     contacts = min(network * (ONE + alerts), ONE)
     return floor + (ONE - floor) * contacts
 
@@ -128,11 +127,11 @@ def case_uptake(formal: Any, reach: Any, verified: Any, threat: Any, p: Any, j: 
     finite rate is the mechanism's delay (timeliness). Only threatened defenders are taken up.
     """
     return (
-        p[P.formal_uptake_rate, j]
+        p[P.formal_uptake_rate + j]
         * formal
         * reach
         * verified
-        * p[P.official_trust, j]
+        * p[P.official_trust + j]
         * min(threat, ONE)
     )
 
@@ -140,7 +139,7 @@ def case_uptake(formal: Any, reach: Any, verified: Any, threat: Any, p: Any, j: 
 @rule
 def effective_visibility(visibility: Any, campaign: Any, p: Any, j: int) -> Any:
     """The defender's profile after awards and visibility campaigns (002: raising profiles)."""
-    return visibility + (ONE - visibility) * p[P.visibility_gain, j] * campaign
+    return visibility + (ONE - visibility) * p[P.visibility_gain + j] * campaign
 
 
 @rule
@@ -155,9 +154,9 @@ def deterrence(
     vulnerability, or the non-state perpetrators' ``non_state_sensitivity``).
     """
     shield = (
-        p[P.visibility_deterrence, j] * visibility
-        + p[P.accompaniment_deterrence, j] * accompanied
-        + p[P.formal_deterrence, j] * as_f32(covered)
+        p[P.visibility_deterrence + j] * visibility
+        + p[P.accompaniment_deterrence + j] * accompanied
+        + p[P.formal_deterrence + j] * as_f32(covered)
     )
     return min(sensitivity * shield, ONE)
 
@@ -173,7 +172,7 @@ def physical_protection(
     repress (1 - political repression).
     """
     trust = ONE - political
-    return p[P.programme_protection, j] * programme * reach * trust * as_f32(covered)
+    return p[P.programme_protection + j] * programme * reach * trust * as_f32(covered)
 
 
 @rule
@@ -187,9 +186,9 @@ def release_hazard(
     allegation letters and trial observation by embassies. ``network`` is 0 with ``networks``
     off.
     """
-    alert = p[P.alert_release_gain, j] * network * (ONE + alerts + urgent)
-    formal_push = p[P.formal_release_gain, j] * formal * reach * verified
-    return p[P.release_rate, j] * (ONE + alert + formal_push)
+    alert = p[P.alert_release_gain + j] * network * (ONE + alerts + urgent)
+    formal_push = p[P.formal_release_gain + j] * formal * reach * verified
+    return p[P.release_rate + j] * (ONE + alert + formal_push)
 
 
 @rule
@@ -200,13 +199,13 @@ def relocation_hazard(relocation: Any, embassy: Any, reach: Any, risk: Any, p: A
     resourced, remove the defender from the dangerous environment; 004: governments can speed
     up visas for defenders who have to relocate (the embassy lever multiplies the rate).
     """
-    return p[P.relocation_rate, j] * relocation * (ONE + embassy) * reach * min(risk, ONE)
+    return p[P.relocation_rate + j] * relocation * (ONE + embassy) * reach * min(risk, ONE)
 
 
 @rule
 def return_hazard(p: Any, j: int) -> Any:
     """Yearly hazard that a relocated defender returns (002: relocation for months)."""
-    return ONE / p[P.relocation_years, j]
+    return ONE / p[P.relocation_years + j]
 
 
 @rule
@@ -219,6 +218,6 @@ def capacity(network: Any, trained: Any, alerts: Any, training: Any, p: Any, j: 
     skills = max(trained, training)
     return (
         ONE
-        + p[P.network_capacity, j] * network * (ONE + alerts)
-        + p[P.training_capacity, j] * skills
+        + p[P.network_capacity + j] * network * (ONE + alerts)
+        + p[P.training_capacity + j] * skills
     )

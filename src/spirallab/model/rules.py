@@ -4,7 +4,8 @@ A rule is a Numba function of one country-replicate's values (float32 scalars; p
 as float32 codes, flags as bools) that returns new values. Rules are branch-free where it
 matters for speed: switches and masks choose between values (``a if cond else b`` on scalars,
 which the compiler turns into selects), never between code paths with side effects. Parameters
-are read from the kernel's parameter tile, ``p[SLOT.name, j]`` for lane ``j``.
+are read from the kernel's flat parameter tile, ``p[P.name + j]`` for lane ``j``: each
+parameter has a row of :data:`LANES` values, ``P.name`` is where that row starts.
 
 Every literal is a float32 constant from here: a bare ``1.0`` would be float64 in Numba and
 change the rounding.
@@ -12,12 +13,23 @@ change the rounding.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
 
 from spirallab.model.f32math import exp32, njit
+from spirallab.model.params import PARAMETERS
+
+# Replicates stepped side by side in one tile: the engine's block; 16 float32 fill an AVX-512
+# register, so a tile is two registers wide.
+LANES = 32
+
+# Start of each parameter's row in the flat parameter tile (a named tuple of ints, which Numba
+# reads as compile-time constants, so every access has a fixed offset).
+_Rows = namedtuple("_Rows", [par.name for par in PARAMETERS])  # type: ignore[misc]
+P: Any = _Rows(*(k * LANES for k in range(len(PARAMETERS))))
 
 F32 = np.float32
 ONE = F32(1.0)
@@ -36,7 +48,7 @@ _Fn = TypeVar("_Fn", bound=Callable[..., Any])
 
 def rule(fn: _Fn) -> _Fn:
     """Compile a scalar rule so that the kernel inlines it (no call in the vectorised loop)."""
-    compiled: _Fn = njit(inline="always")(fn)
+    compiled: Any = njit(inline="always", error_model="numpy")(fn)
     return compiled
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from spirallab.model.params import SLOT as P
-from spirallab.model.rules import ONE, RHETORIC, ZERO, as_f32, rule
+from spirallab.model.f32math import at
+from spirallab.model.rules import ONE, RHETORIC, ZERO, P, as_f32, rule
 
 
 @rule
@@ -37,32 +37,32 @@ def mobilise(
 
     Returns (mobilisation, fear, linkage, key_leaders).
     """
-    protection = p[P.un_protection, j] * un_lever
+    protection = at(p, P.un_protection + j) * un_lever
     echo = ONE
     if on.boomerang:
         reach = attention * linkage
-        protection = protection + p[P.protection_strength, j] * reach
-        echo = ONE + p[P.echo_gain, j] * reach
+        protection = protection + at(p, P.protection_strength + j) * reach
+        echo = ONE + at(p, P.echo_gain + j) * reach
     effective = political * (ONE - min(protection, ONE))
     opened = as_f32(stance >= RHETORIC)
-    space = p[P.closed_space, j] + (ONE - p[P.closed_space, j]) * opened
-    funding = ONE + p[P.funding_gain, j] * fund_lever
+    space = at(p, P.closed_space + j) + (ONE - at(p, P.closed_space + j)) * opened
+    funding = ONE + at(p, P.funding_gain + j) * fund_lever
 
-    growth = p[P.mobilisation_rate, j] * space * (ONE - fear) * echo * funding
+    growth = at(p, P.mobilisation_rate + j) * space * (ONE - fear) * echo * funding
     room = max(civil_society - mobilisation, ZERO)
     grown = mobilisation + dt * (
-        growth * room - p[P.repression_toll, j] * effective * mobilisation
+        growth * room - at(p, P.repression_toll + j) * effective * mobilisation
     )
     grown = min(max(grown, ZERO), civil_society)
 
-    emboldened = ONE - p[P.courage, j] * opened
-    new_fear = fear + dt * p[P.fear_rate, j] * (effective * emboldened - fear)
+    emboldened = ONE - at(p, P.courage + j) * opened
+    new_fear = fear + dt * at(p, P.fear_rate + j) * (effective * emboldened - fear)
     new_linkage = linkage
     if on.boomerang:
         pull = (attention + mobilisation) * funding
         new_linkage = linkage + dt * (
-            p[P.linkage_rate, j] * pull * (ONE - linkage)
-            - p[P.linkage_erosion, j] * effective * linkage
+            at(p, P.linkage_rate + j) * pull * (ONE - linkage)
+            - at(p, P.linkage_erosion + j) * effective * linkage
         )
-    leaders = key_leaders + dt * p[P.leader_growth, j] * mobilisation
+    leaders = key_leaders + dt * at(p, P.leader_growth + j) * mobilisation
     return grown, new_fear, new_linkage, leaders

@@ -32,7 +32,7 @@ PHASE_LABELS = {
 }
 
 
-# Rows of the compiled kernel's state tile (kernel.py), one float32 per country-replicate:
+# Rows of the compiled kernel's state tile (kernel.py), LANES float32 each per country:
 # the State's variables (flags as 0/1, stance and phase as codes), the derived observables
 # and the lever strengths in force; a named tuple of ints, which Numba reads as constants.
 TILE_ROWS: tuple[str, ...] = (
@@ -64,8 +64,14 @@ TILE_ROWS: tuple[str, ...] = (
     "repression",
     "institutions",
     "pressure_below",
-    # scratch: this step's demand for the network's attention
+    # scratch: this step's demand for the network's attention and its six uniform draws
     "demand",
+    "u_phase",
+    "u_choice",
+    "u_massacre",
+    "u_institution",
+    "u_ratification",
+    "u_lever",
     # lever strengths in force this step (setup.LEVER_KINDS order)
     "lever_aid_conditionality",
     "lever_naming_and_shaming",

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -57,6 +58,7 @@ __all__ = [
     "CaseFile",
     "EventType",
     "builtin_casefiles",
+    "casefiles_off_panel",
     "load_casefile",
 ]
 
@@ -107,7 +109,15 @@ class EventType(StrEnum):
 
 
 _Year = Annotated[int, Field(strict=True, ge=MIN_YEAR, le=MAX_YEAR)]
-_Text = Annotated[str, Field(strict=True, min_length=1)]
+
+
+def _visible(v: str) -> str:
+    if not v.strip():
+        raise PydanticCustomError("blank_text", "only whitespace")
+    return v
+
+
+_Text = Annotated[str, Field(strict=True, min_length=1), AfterValidator(_visible)]
 
 
 class CaseEvent(BaseModel):
@@ -163,6 +173,19 @@ class CaseFile(BaseModel):
     @field_validator("events")
     @classmethod
     def _sorted_by_year(cls, v: list[CaseEvent]) -> list[CaseEvent]:
+        # A dissolved state has no later history: nothing may start or run past its dissolution
+        # year (the same year is fine). Indices are the file's, before sorting.
+        ends = [(i, e.year) for i, e in enumerate(v) if e.type == EventType.dissolution]
+        if ends:
+            at, year = min(ends, key=lambda t: t[1])
+            for i, e in enumerate(v):
+                if e.last_year > year:
+                    raise PydanticCustomError(
+                        "after_dissolution",
+                        "events[{index}] ({last}) is after the dissolution in {year} "
+                        "(events[{at}])",
+                        {"index": i, "last": e.last_year, "year": year, "at": at},
+                    )
         # Stable: events within a year keep the order the author wrote them in.
         return sorted(v, key=lambda e: e.year)
 
@@ -212,6 +235,11 @@ def _parse(raw: bytes, origin: str | Path) -> CaseFile:
         ) from None
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise InputError(
+            "malformed TOML: arrays or tables nested too deeply", file=origin,
+            expected="a case file (tables and arrays a few levels deep)",
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         m = re.search(r"\(at (?:line (\d+), column (\d+)|end of document)\)", msg)
@@ -226,6 +254,8 @@ def _parse(raw: bytes, origin: str | Path) -> CaseFile:
         return CaseFile.model_validate(data)
     except ValidationError as exc:
         raise _to_input_error(exc, origin) from None
+    except RecursionError:
+        raise InputError("values nested too deeply", file=origin, expected="a case file") from None
 
 
 
@@ -261,6 +291,10 @@ def _expected(err: Mapping[str, Any]) -> str | None:
         return "an upper-case three-letter code (ISO 3166-1 alpha-3, or 3166-3 for former states)"
     if kind == "string_too_short":
         return "a non-empty string"
+    if kind == "blank_text":
+        return "a string with visible text, not only spaces"
+    if kind == "after_dissolution":
+        return f"events no later than the dissolution year {ctx.get('year')}"
     if kind.startswith("string_"):
         return "a string"
     if kind == "too_short" and last == "events":
@@ -280,7 +314,7 @@ def _problem(err: Mapping[str, Any]) -> str:
         return "missing key"
     if kind == "enum":
         return "unknown event type"
-    if kind == "end_before_start":
+    if kind in ("end_before_start", "after_dissolution", "blank_text"):
         return str(err["msg"])
     if kind.endswith("_type") or kind.startswith("int_"):
         return "wrong type"
@@ -329,6 +363,15 @@ def _builtin() -> tuple[CaseFile, ...]:
         seen[case.country_id] = origin
         out.append(case)
     return tuple(out)
+
+
+def casefiles_off_panel(
+    casefiles: Mapping[str, CaseFile], panel_ids: Sequence[str] | set[str]
+) -> list[str]:
+    """The country ids of case files with no country-year on the panel (their events cannot be
+    used as evidence), sorted; callers report them rather than ignore the files."""
+    on_panel = set(panel_ids)
+    return sorted(cid for cid in casefiles if cid not in on_panel)
 
 
 def builtin_casefiles() -> dict[str, CaseFile]:

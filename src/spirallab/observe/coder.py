@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -36,7 +36,9 @@ __all__ = [
     "DEFAULT_RULES",
     "PHASE_LABELS",
     "RULES",
+    "RULES_V1",
     "RULES_VERSION",
+    "RULES_VERSION_V1",
     "PhaseRules",
     "Rule",
     "casefile_features",
@@ -45,7 +47,9 @@ __all__ = [
     "resolve_casefiles",
 ]
 
-RULES_VERSION = "1.0.0"
+RULES_VERSION_V1 = "1.0.0"
+#: The default rules version (coder 2.0.0, :mod:`spirallab.observe.coder2`).
+RULES_VERSION = "2.0.0"
 
 
 CLASS_NAMES = ("good", "mixed", "repressive", "severe")
@@ -187,7 +191,7 @@ class PhaseRules:
     ``disabled`` holds rule ids that must not fire (their cases fall through to later rules).
     """
 
-    version: str = RULES_VERSION
+    version: str = RULES_VERSION_V1
     # Repression classes: PTS (1-5, 5 worst)
     pts_good_max: float = 2.0
     pts_repressive_min: float = 3.0
@@ -219,7 +223,9 @@ class PhaseRules:
         return replace(self, disabled=self.disabled | frozenset(rule_ids))
 
 
-DEFAULT_RULES = PhaseRules()
+RULES_V1 = PhaseRules()
+if TYPE_CHECKING:  # defined lazily by __getattr__ below (2.0.0 lives in coder2)
+    DEFAULT_RULES: PhaseRules
 
 
 # --------------------------------------------------------------------------------------------
@@ -277,7 +283,7 @@ def _prefer(a: pd.Series, b: pd.Series) -> pd.Series:
 # step 1: practice
 
 
-def practice_features(panel: pd.DataFrame, rules: PhaseRules = DEFAULT_RULES) -> pd.DataFrame:
+def practice_features(panel: pd.DataFrame, rules: PhaseRules = RULES_V1) -> pd.DataFrame:
     """Practice indicators per country-year, aligned with ``panel``'s index.
 
     Columns: ``pts``, ``physint``, ``theta``, ``theta_sd``, ``cls_pts``, ``cls_physint``,
@@ -438,14 +444,19 @@ def _event_type(ev: Any) -> str:
 
 
 def casefile_features(
-    panel: pd.DataFrame, casefiles: Mapping[str, Any] | None
+    panel: pd.DataFrame,
+    casefiles: Mapping[str, Any] | None,
+    concession_events: frozenset[str] = CONCESSION_EVENTS,
+    changes_first: bool = False,
 ) -> pd.DataFrame:
     """Per country-year features read from case files (NA/empty for countries without one).
 
     ``has_case``, ``agenda`` (+ ``agenda_ev``), ``norms`` (indicator 2), ``mechanism``
     (indicator 3), ``stance`` in {"", denial, backlash, concession, acceptance, transition,
     reset, coup}
-    with ``stance_ev`` naming the event, and ``accepts`` (indicator 4).
+    with ``stance_ev`` naming the event, and ``accepts`` (indicator 4). ``concession_events``
+    are the event types read as concessions; ``changes_first`` orders a year's changes of
+    government before its other moves.
     """
     n = len(panel)
     has_case = np.zeros(n, dtype=bool)
@@ -459,6 +470,7 @@ def casefile_features(
     stance_ev = np.full(n, "", dtype=object)
     discourse = np.full(n, "", dtype=object)
     discourse_ev = np.full(n, "", dtype=object)
+    discourse_year = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
     case_from = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     if casefiles:
         keys = panel["country_id"].astype(str).to_numpy()
@@ -493,7 +505,7 @@ def casefile_features(
                     moves.append((ev.year, i, "backlash", lab))
                     if ev.end_year is not None and t != "crackdown":
                         moves.append((ev.end_year + 1, i, "concession", f"{t} ended {ev.end_year}"))
-                elif t in CONCESSION_EVENTS:
+                elif t in concession_events:
                     moves.append((ev.year, i, "concession", lab))
                 elif t == "coup":
                     moves.append((ev.year, i, "coup", lab))
@@ -506,7 +518,13 @@ def casefile_features(
                 earlier = agenda_first is None or y < agenda_first[0]
                 if s in ("concession", "acceptance") and earlier:
                     agenda_first = (y, lab)
-            moves.sort(key=lambda m: (m[0], m[1]))
+            if changes_first:
+                # A change of government in a year comes before that year's other moves: the
+                # year's statements and deeds are the new government's (rules 2.0.0).
+                moves.sort(key=lambda m: (m[0], m[2] not in ("coup", "transition", "reset"),
+                                          m[1]))
+            else:
+                moves.sort(key=lambda m: (m[0], m[1]))
             yrs = years[rows]
             if agenda_first is not None:
                 on = yrs >= agenda_first[0]
@@ -545,6 +563,7 @@ def casefile_features(
                 ok = idx >= 0
                 discourse[rows[ok]] = [talk[j][1] for j in idx[ok]]
                 discourse_ev[rows[ok]] = [talk[j][2] for j in idx[ok]]
+                discourse_year[rows[ok]] = [talk[j][0] for j in idx[ok]]
     return pd.DataFrame(
         {
             "has_case": has_case,
@@ -558,6 +577,7 @@ def casefile_features(
             "stance_ev": stance_ev,
             "discourse": discourse,
             "discourse_ev": discourse_ev,
+            "discourse_year": discourse_year,
             "case_from": case_from,
         },
         index=panel.index,
@@ -715,16 +735,30 @@ def resolve_casefiles(casefiles: Mapping[str, Any] | None) -> Mapping[str, Any]:
 def code_phases(
     panel: pd.DataFrame,
     casefiles: Mapping[str, Any] | None = None,
-    rules: PhaseRules = DEFAULT_RULES,
+    rules: PhaseRules | None = None,
 ) -> pd.DataFrame:
     """Code every country-year of ``panel`` into a spiral phase, with its evidence.
 
     ``casefiles`` maps country ids to case files; ``None`` uses the built-in case files, ``{}``
-    codes from the data sets alone. Returns one row per panel row with columns ``country_id``,
-    ``name``, ``year``, ``phase`` (Int64, NA when undecidable), ``phase_label``, ``phase_set``,
-    ``phase_lo``, ``phase_hi``, ``confidence``, ``rule``, ``evidence``, ``rules_version``, and the
-    main intermediate indicators (``practice``, ``commitment_k``, ``stance``).
+    codes from the data sets alone. ``rules`` selects the version: ``None`` or a
+    :class:`~spirallab.observe.coder2.PhaseRulesV2` codes with 2.0.0 (the default), a plain
+    :class:`PhaseRules` (``RULES_V1``) with 1.0.0. Returns one row per panel row with columns
+    ``country_id``, ``name``, ``year``, ``phase`` (Int64, NA when undecidable), ``phase_label``,
+    ``phase_set``, ``phase_lo``, ``phase_hi``, ``confidence``, ``rule``, ``evidence``,
+    ``rules_version``, and the main intermediate indicators (``practice``, ``commitment_k``,
+    ``stance``); 2.0.0 adds ``decide`` and the phase probabilities ``p0``..``p5``.
     """
+    from spirallab.observe.coder2 import PhaseRulesV2, code_phases_v2
+
+    if rules is None or isinstance(rules, PhaseRulesV2):
+        return code_phases_v2(panel, casefiles, rules)
+    return _code_phases_v1(panel, casefiles, rules)
+
+
+def _code_phases_v1(
+    panel: pd.DataFrame, casefiles: Mapping[str, Any] | None, rules: PhaseRules
+) -> pd.DataFrame:
+    """Rules 1.0.0 (kept selectable with ``--rules 1.0.0``)."""
     if "country_id" not in panel.columns or "year" not in panel.columns:
         raise ValueError("panel must have country_id and year columns")
     panel = panel.reset_index(drop=True)
@@ -850,3 +884,12 @@ def _label_for(rule_id: str) -> str:
     if rule is None or not rule.phases:
         return "undecidable: no data" if rule_id == "no_data" else "unclassified"
     return " or ".join(PHASE_LABELS[p] for p in rule.phases)
+
+
+def __getattr__(name: str) -> Any:
+    # The default rules are 2.0.0's, defined in coder2 (which builds on this module's helpers).
+    if name == "DEFAULT_RULES":
+        from spirallab.observe.coder2 import PhaseRulesV2
+
+        return PhaseRulesV2()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

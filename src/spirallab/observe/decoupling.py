@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 
 from spirallab.observe.coder import (
     COMMITMENT_TREATIES,
-    DEFAULT_RULES,
+    RULES_V1,
     PhaseRules,
     casefile_features,
     practice_features,
@@ -54,7 +54,7 @@ def decoupling(
     panel: pd.DataFrame,
     coded: pd.DataFrame | None = None,
     casefiles: Mapping[str, Any] | None = None,
-    rules: PhaseRules = DEFAULT_RULES,
+    rules: PhaseRules = RULES_V1,
 ) -> pd.DataFrame:
     """Commitment, practice and their gap per country-year.
 

@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 PHASE_COLOURS: dict[int, str] = {
+    0: "#d1e5f0",  # not in a repressive situation (rules 2.0.0)
     1: "#b2182b",
     2: "#ef8a62",
     3: "#fddbc7",
@@ -49,6 +50,12 @@ MARKED_TREATIES = ("iccpr", "iccpr_op1", "cat", "opcat")
 _TREATY_STYLE = {"iccpr": "-", "iccpr_op1": "--", "cat": "-.", "opcat": ":"}
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder, then rename."""
     path = Path(path)
@@ -57,6 +64,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        # mkstemp creates 0600 files; outputs are ordinary files (0644 less the umask)
+        os.chmod(tmp, 0o644 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -134,6 +143,51 @@ def _event_kind(t: str) -> str:
     return "other"
 
 
+_LABEL_PT = 6.0
+# Width of the years axis in points (figure 11 in wide, about 85% of it for the axes).
+_AXIS_PT = 11 * 72 * 0.85
+
+
+def _label_lanes(labels: Sequence[tuple[int, str] | tuple[int, str, int]], lo: int, hi: int
+                 ) -> list[int]:
+    """A lane (row) per event label so that no two labels (or spans) on one lane overlap.
+
+    ``labels`` are (year, text) or (year, text, last year of the event's span). Labels are laid
+    left to right; each takes the first lane whose last label and span end before it starts.
+    Widths are estimated from the text length at the label font size (a character is taken as
+    0.62 of the font size, which overestimates DejaVu Sans) plus the marker offset.
+    """
+    span = max(hi - lo + 1, 1)
+    years_per_pt = span / _AXIS_PT
+    ends: list[float] = []
+    lanes: list[int] = []
+    for item in labels:
+        year, text = item[0], item[1]
+        span_end = min(item[2], hi) + 0.3 if len(item) > 2 else year
+        start = year - 0.3
+        end_here = max(year + (len(text) * 0.62 * _LABEL_PT + 8) * years_per_pt, span_end)
+        for i, end in enumerate(ends):
+            if end < start:
+                ends[i] = end_here
+                lanes.append(i)
+                break
+        else:
+            ends.append(end_here)
+            lanes.append(len(ends) - 1)
+    return lanes
+
+
+def _event_labels(events: Sequence[Any], lo: int) -> list[tuple[int, str, int]]:
+    """(first shown year, label text, last year of its span) per event, sorted by year."""
+    out = []
+    for e in sorted(events, key=lambda e: int(e.year)):
+        y0 = max(int(e.year), lo)
+        end = getattr(e, "end_year", None)
+        out.append((y0, str(getattr(e.type, "value", e.type)).replace("_", " "),
+                    int(end) if end is not None else y0))
+    return out
+
+
 def _phase_runs(coded: pd.DataFrame) -> list[tuple[int, int, str]]:
     """Runs of consecutive years with the same phase set: (first year, last year, set)."""
     runs: list[tuple[int, int, str]] = []
@@ -187,8 +241,13 @@ def timeline_figure(
     p = panel[panel["country_id"].astype(str) == cid].sort_values("year")
     p = p[(p["year"] >= lo) & (p["year"] <= hi)]
 
-    fig = Figure(figsize=(11, 9.5))
-    axes = fig.subplots(4, 1, sharex=True, gridspec_kw={"height_ratios": [1.3, 2, 2, 1.6]})
+    n_lanes = 1
+    if casefile is not None:
+        evs = [e for e in getattr(casefile, "events", []) if int(e.year) <= hi]
+        n_lanes = max(_label_lanes(_event_labels(evs, lo), lo, hi), default=0) + 1
+    ev_h = max(1.3, 0.28 * n_lanes)
+    fig = Figure(figsize=(11, 8.2 + ev_h))
+    axes = fig.subplots(4, 1, sharex=True, gridspec_kw={"height_ratios": [ev_h, 2, 2, 1.6]})
     ev_ax, pts_ax, th_ax, ci_ax = axes
     runs = _phase_runs(c)
     for ax in axes[1:]:
@@ -229,31 +288,38 @@ def timeline_figure(
                         va="top", ha="right", xytext=(-2, -2), textcoords="offset points")
 
     ev_ax.set_yticks([])
-    ev_ax.set_ylim(0, 1.25)
     fig.suptitle(f"{name} ({cid}): coded spiral phases and repression", fontsize=11)
     ev_handles: dict[str, Any] = {}
+    lanes_used = 1
     if casefile is not None:
         events = sorted(getattr(casefile, "events", []), key=lambda e: int(e.year))
-        for i, ev in enumerate(e for e in events if int(e.year) <= hi):
+        shown = [e for e in events if int(e.year) <= hi]
+        lanes = _label_lanes(_event_labels(shown, lo), lo, hi)
+        lanes_used = max(lanes, default=0) + 1
+        for ev, lane in zip(shown, lanes, strict=True):
             t = str(getattr(ev.type, "value", ev.type))
             kind = _event_kind(t)
             colour = _EVENT_COLOURS[kind]
             y0 = max(int(ev.year), lo)
             y1 = int(ev.end_year) if getattr(ev, "end_year", None) is not None else y0
-            level = 0.12 + 0.19 * (i % 5)  # stagger labels over five rows
+            level = lane + 0.5
             if y1 > y0:
                 ev_ax.plot([y0, min(y1, hi)], [level, level], color=colour, lw=2, alpha=0.6)
             (h,) = ev_ax.plot([y0], [level], marker="v", color=colour, ms=5, ls="")
             ev_handles.setdefault(kind, h)
-            ev_ax.annotate(t.replace("_", " "), (y0, level), fontsize=5.5, xytext=(3, -2),
-                           textcoords="offset points", color=colour)
+            # the label sits above its marker and span line, so the line never crosses it
+            ev_ax.annotate(t.replace("_", " "), (y0, level), fontsize=_LABEL_PT, xytext=(3, 1.5),
+                           textcoords="offset points", color=colour, gid="event-label",
+                           va="bottom")
         if ev_handles:
             ev_ax.legend(list(ev_handles.values()), list(ev_handles.keys()), fontsize=6,
-                         loc="upper left", ncol=6, frameon=False)
-    handles = [Patch(color=PHASE_COLOURS[k], alpha=0.5, label=f"{k} {v}")
-               for k, v in PHASE_LABELS.items()]
+                         loc="lower left", bbox_to_anchor=(0, 1.0), ncol=6, frameon=False)
+    ev_ax.set_ylim(lanes_used + 0.2, -0.2)  # lane 0 on top
+    handles = [Patch(color=PHASE_COLOURS[0], alpha=0.5, label="0 not repressive")]
+    handles += [Patch(color=PHASE_COLOURS[k], alpha=0.5, label=f"{k} {v}")
+                for k, v in PHASE_LABELS.items()]
     handles.append(Patch(facecolor=SET_COLOUR, hatch="//", alpha=0.5, label="undecidable set"))
-    ci_ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, -0.75), ncol=6,
+    ci_ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, -0.75), ncol=7,
                  fontsize=7, frameon=False)
     if len(c):
         ci_ax.set_xlim(lo - 0.5, hi + 0.5)
@@ -268,6 +334,7 @@ def _png_bytes(fig: Figure) -> bytes:
 
 
 _TABLE_COLS = ("year", "phase_set", "phase_label", "confidence", "rule", "evidence")
+_PROB_COLS = ("p0", "p1", "p2", "p3", "p4", "p5")
 
 
 def _html_table(df: pd.DataFrame, cols: Sequence[str]) -> str:
@@ -287,6 +354,17 @@ _CSS = (
     "td,th{border:1px solid #ccc;padding:2px 6px;vertical-align:top}"
     "th{background:#eee}img{max-width:100%}"
 )
+
+
+def _with_data(coded: pd.DataFrame) -> pd.DataFrame:
+    """The coded rows from the first to the last year with practice data (all rows if none)."""
+    if "rule" not in coded.columns:
+        return coded
+    data = coded[coded["rule"] != "no_data"]
+    if data.empty:
+        return coded
+    lo, hi = int(data["year"].min()), int(data["year"].max())
+    return coded[coded["year"].between(lo, hi)]
 
 
 def _country_html(
@@ -314,7 +392,9 @@ def _country_html(
             ]
         )
         parts += ["<h2>Case-file events</h2>", _html_table(ev, list(ev.columns))]
-    parts += ["<h2>Coded phases</h2>", _html_table(coded.sort_values("year"), _TABLE_COLS)]
+    cols = list(_TABLE_COLS[:4]) + [c for c in _PROB_COLS if c in coded.columns] + list(
+        _TABLE_COLS[4:])
+    parts += ["<h2>Coded phases</h2>", _html_table(_with_data(coded).sort_values("year"), cols)]
     parts.append("</body></html>")
     return "".join(parts)
 

@@ -57,7 +57,8 @@ def to_data_uri(fig: Figure) -> str:
 
 
 def _style(ax: Axes, title: str, xlim: tuple[float, float]) -> None:
-    ax.set_title(title, fontsize=FONT + 1, loc="left")
+    # Titles carry user text (country names): never read "$...$" in them as math markup.
+    ax.set_title(title, fontsize=FONT + 1, loc="left", parse_math=False)
     ax.set_xlim(*xlim)
     ax.tick_params(labelsize=FONT)
     ax.spines[["top", "right"]].set_visible(False)
@@ -181,6 +182,7 @@ def draw_entries(
             y0,
             k + offset,
             f"{label} ({int(y0)})",
+            parse_math=False,
             fontsize=FONT - 1.5,
             ha="center",
             va="center",
@@ -332,7 +334,8 @@ def time_in_phase_figure(years: pd.DataFrame, still_in: Mapping[int, float], end
                 color=PHASE_COLOURS[k],
                 edgecolor="none",
             )
-            median = float(np.median(values))
+            # A median that is itself an observed count of years, never a fraction like 12.5.
+            median = float(np.quantile(values, 0.5, method="inverted_cdf"))
             ax.axvline(median, color=MEDIAN_COLOUR, linewidth=1.0, linestyle="--")
             sub = f"entered {values.size / total:.0%}; median {median:g} y"
         else:

@@ -7,6 +7,7 @@ assembled from f-strings; every value that comes from a scenario or a frame is e
 from __future__ import annotations
 
 import html
+import json
 import math
 import os
 import tempfile
@@ -130,8 +131,10 @@ def legend_html() -> str:
     return f'<ul class="legend" aria-label="Phase colours">{items}</ul>'
 
 
-def header_html(summary: Mapping[str, Any], start: int, end: int, n_countries: int) -> str:
-    """Title, run metadata, switched-off mechanisms, and how to read the comparison."""
+def header_html(
+    summary: Mapping[str, Any], start: int, end: int, n_countries: int, has_history: bool = True
+) -> str:
+    """Title, run metadata, switched-off mechanisms, notes, and how to read the comparison."""
     scenario = summary.get("scenario", "scenario")
     off = [str(m) for m in summary.get("mechanisms_off") or []]
     if off:
@@ -142,6 +145,18 @@ def header_html(summary: Mapping[str, Any], start: int, end: int, n_countries: i
     else:
         mech = '<p class="muted">All mechanisms switched on.</p>'
     description = summary.get("description") or ""
+    notes = "".join(
+        f'<div class="warn" role="note">{esc(n)}.</div>' for n in summary.get("notes") or []
+    )
+    if has_history:
+        history = """<p class="note">
+Historical outcomes are compared with the simulation, never scheduled: no transition in the
+model is set by date. Each phase is read off a country's simulated state by documented rules;
+the years listed under <em>history</em> are shown only beside the results.</p>"""
+    else:
+        history = """<p class="note">This scenario lists no historical outcomes, so the report
+shows the simulation alone. Each phase is read off a country's simulated state by documented
+rules; no transition in the model is set by date.</p>"""
     return f"""
 <header>
 <h1>Spiral Lab report: {esc(scenario)}</h1>
@@ -154,9 +169,8 @@ def header_html(summary: Mapping[str, Any], start: int, end: int, n_countries: i
 <dt>Countries</dt><dd>{n_countries}</dd>
 </dl>
 {mech}
-<p class="note">Historical outcomes are compared with the simulation, never scheduled: no
-transition in the model is set by date. Each phase is read off a country's simulated state by
-documented rules; the years listed under <em>history</em> are shown only beside the results.</p>
+{notes}
+{history}
 {legend_html()}
 </header>"""
 
@@ -179,19 +193,20 @@ def summary_table_html(
         cells_y = "".join(f"<td>{fmt_year(_by_phase(median, k))}</td>" for k in LATER_PHASES)
         rows.append(
             f"<tr><th scope='row' class='name'>{_link(c, names, linked)}</th>"
-            f"<td>{esc(fmt_year(info.get('start')))}</td>{cells_p}{cells_y}"
+            f"<td>{_span(info, end)}</td>{cells_p}{cells_y}"
             f"<td>{fmt_p(info.get('share_backslid'))}</td></tr>"
         )
     return f"""
 <section id="summary">
 <h2>Summary</h2>
 <table>
-<caption>Per country: probability of reaching each phase by {end}, median year of entering it,
+<caption>Per country: probability of reaching each phase by {end} (or by the country's end, where
+the Years column gives one), median year of entering it,
 and share of replicates that backslid (phase 2: denial, 3: tactical concessions, 4: prescriptive
 status, 5: rule-consistent behaviour). Reaching a phase means being at it or above it; the median
 year is taken over the replicates that reach the phase (a dash: none does).</caption>
 <thead>
-<tr><th rowspan="2" scope="col" class="name">Country</th><th rowspan="2" scope="col">Start</th>
+<tr><th rowspan="2" scope="col" class="name">Country</th><th rowspan="2" scope="col">Years</th>
 <th colspan="4" scope="colgroup">P(reach phase by {end})</th>
 <th colspan="4" scope="colgroup">Median year entering phase</th>
 <th rowspan="2" scope="col">Share backslid</th></tr>
@@ -202,6 +217,13 @@ year is taken over the replicates that reach the phase (a dash: none does).</cap
 </tbody>
 </table>
 </section>"""
+
+
+def _span(info: Mapping[str, Any], end: int) -> str:
+    """A country's shown years: from its start to its own end, or to the run's end."""
+    own_end = _number(info.get("end"))
+    last = own_end if own_end is not None and own_end < end else end
+    return f"{esc(fmt_year(info.get('start')))}–{fmt_year(last)}"
 
 
 # Event kinds in the order the spiral meets them; others follow alphabetically.
@@ -291,7 +313,7 @@ def fan_alt(name: str, fan: pd.DataFrame) -> str:
 def entries_alt(name: str, entries: pd.DataFrame, reference: pd.DataFrame) -> str:
     """Alt text for the comparison with history: simulated medians and the historical years."""
     sim = "; ".join(
-        f"{PHASE_NAMES[k].lower()} median {fmt_year(entries[k].median())} "
+        f"{PHASE_NAMES[k].lower()} median {fmt_year(_observed_median(entries[k]))} "
         f"({entries[k].notna().mean():.0%} reach it)"
         for k in LATER_PHASES
         if k in entries.columns
@@ -314,7 +336,7 @@ def reference_table_html(name: str, entries: pd.DataFrame, reference: pd.DataFra
         median = by_year = by_end = "–"
         if k in entries.columns:
             col = entries[k]
-            median = fmt_year(col.median())
+            median = fmt_year(_observed_median(col))
             by_year = fmt_p(stats.reached_by(col, float(year)))
             if span_end is not None and span_end != year:
                 by_end = fmt_p(stats.reached_by(col, float(span_end)))
@@ -371,6 +393,12 @@ def country_section_html(
 </section>"""
 
 
+def _observed_median(values: pd.Series) -> float | None:
+    """The lower middle value where the count is even, so a median year is a year."""
+    arr = values.dropna().to_numpy(dtype=np.float64)
+    return float(np.quantile(arr, 0.5, method="inverted_cdf")) if arr.size else None
+
+
 def time_in_phase_html(results: pd.DataFrame, end: int) -> str:
     """Small multiples of years spent per phase, with the censoring stated."""
     years = stats.years_in_phase(results)
@@ -378,7 +406,8 @@ def time_in_phase_html(results: pd.DataFrame, end: int) -> str:
     still_in = {k: float((last == k).mean()) for k in PHASES}
     uri = figures.to_data_uri(figures.time_in_phase_figure(years, still_in, end))
     medians = "; ".join(
-        f"{PHASE_NAMES[k].lower()} median {fmt_year(years[k][years[k] > 0].median())} years"
+        f"{PHASE_NAMES[k].lower()} median "
+        f"{fmt_year(_observed_median(years[k][years[k] > 0]))} years"
         for k in PHASES
     )
     alt = (
@@ -432,16 +461,27 @@ the summary table below for all of them.</p>
 </section>"""
 
 
-def page_html(title: str, parts: Iterable[str]) -> str:
-    """Wrap the parts in a complete HTML document with its styles inline."""
+def page_html(
+    title: str, parts: Iterable[str], fingerprint: Mapping[str, Any] | None = None
+) -> str:
+    """Wrap the parts in a complete HTML document with its styles inline.
+
+    ``fingerprint`` (the run's, from the summary) is recorded in a ``<meta>`` tag, so the page
+    can be matched with the results it was drawn from.
+    """
     body = "\n".join(parts)
+    fp = (
+        f'<meta name="spirallab-fingerprint" content="{esc(json.dumps(dict(fingerprint)))}">\n'
+        if fingerprint
+        else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="Spiral Lab {esc(__version__)}">
-<title>{esc(title)}</title>
+{fp}<title>{esc(title)}</title>
 <style>{CSS}</style>
 </head>
 <body>
@@ -487,7 +527,7 @@ def build_report(
     detailed = detailed_countries(order, results, reference, many)
 
     table = summary_table_html(summary, order, names, end, linked=detailed)
-    parts = [header_html(summary, start, end, len(order))]
+    parts = [header_html(summary, start, end, len(order), has_history=not reference.empty)]
     if results.empty:
         parts += [table, "<p class='warn'>The results frame has no rows: nothing to draw.</p>"]
     else:
@@ -506,7 +546,8 @@ def build_report(
     rates = stats.event_rates(events, int(replicates))
     parts.append(events_table_html(rates, order, names))
     title = f"Spiral Lab report: {summary.get('scenario', 'scenario')} (seed {summary.get('seed')})"
-    return page_html(title, parts)
+    fingerprint = summary.get("fingerprint")
+    return page_html(title, parts, fingerprint if isinstance(fingerprint, Mapping) else None)
 
 
 def year_span(summary: Mapping[str, Any], results: pd.DataFrame) -> tuple[int, int]:
@@ -590,6 +631,9 @@ def write_report(
     """
     path = Path(path)
     page = build_report(results, events, summary, reference_outcomes)
+    from spirallab.observe.compare import add_coded_section  # coded record beside the run
+
+    page = add_coded_section(page, results, path.parent)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

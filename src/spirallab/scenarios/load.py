@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -49,23 +51,61 @@ def resolve(name_or_path: str | Path) -> Path:
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load and validate a scenario file (or a built-in scenario by name)."""
     path = resolve(name_or_path)
+    scenario = parse_scenario(read_toml(path), source=path)
+    scenario._source = str(path)
+    return scenario
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; every way it can fail becomes one :class:`InputError` line."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"malformed TOML: {exc}", file=path) from None
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=path) from None
-    return parse_scenario(data, source=path)
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror})", file=path) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"malformed TOML: {exc}", file=path) from None
+    except RecursionError:
+        # tomllib recurses once per level of nested arrays or inline tables.
+        raise InputError(
+            "values are nested too deeply to read",
+            file=path,
+            expected="arrays and tables nested a few levels at most",
+        ) from None
 
 
 def parse_scenario(data: dict[str, Any], source: str | Path = "<scenario>") -> Scenario:
-    """Validate a scenario given as a dict; errors name the key path and the allowed values."""
-    return parse_model(Scenario, data, source)
+    """Validate a scenario given as a dict; errors name the key path and the allowed values.
+
+    Types are strict: a string is never read as a number (``end = "1990"``), a float never as
+    an integer (``replicates = 5.0``), a boolean never as a number (``seed = true``).
+    """
+    return parse_model(Scenario, data, source, strict=True)
 
 
-def parse_model(root: type[M], data: dict[str, Any], source: str | Path) -> M:
-    """Validate ``data`` as ``root``; the first error becomes an :class:`InputError`."""
+def _json_value(value: object) -> str:
+    # TOML dates and times have no JSON form; as text they fail strict validation by name.
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    raise TypeError(f"unexpected value {value!r}")
+
+
+def parse_model(root: type[M], data: dict[str, Any], source: str | Path, strict: bool = False) -> M:
+    """Validate ``data`` as ``root``; the first error becomes an :class:`InputError`.
+
+    ``strict`` validates without coercion. It goes through JSON, whose strict mode still reads
+    arrays as tuples and strings as enum members, as TOML files need.
+    """
     try:
+        if strict:
+            try:
+                text = json.dumps(data, default=_json_value)
+            except RecursionError:
+                raise InputError("values are nested too deeply to read", file=source) from None
+            return root.model_validate_json(text, strict=True)
         return root.model_validate(data)
     except ValidationError as exc:
         # Of a union's alternatives, report the one that got deepest into the value.

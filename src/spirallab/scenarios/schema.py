@@ -6,21 +6,56 @@ Schema). Every country covariate carries a unit and a grounding like the model p
 
 from __future__ import annotations
 
+import itertools
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from spirallab.model.params import Parameters
 from spirallab.scenarios.defenders import DefenderGroup, DefendersConfig, check_defenders
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
-Year = Annotated[int, Field(ge=1800, le=2200)]
+YEAR_MIN, YEAR_MAX = 1800, 2200
+Year = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
 # A covariate that may change over time: a constant, or [[year, value], ...] read as a step
 # function (the value holds from its year until the next entry; before the first entry the first
-# value holds).
-TimeVarying = Share | list[tuple[Year, Share]]
+# value holds). Years must be strictly increasing, so no entry silently overrides another.
+TimeVarying = Share | Annotated[list[tuple[Year, Share]], Field(min_length=1)]
+# Display names: one line, no surrounding blanks (they head tables, figures and file names).
+Name = Annotated[
+    str, Field(min_length=1, max_length=120, pattern=r"^\S(?:[^\x00-\x1f\x7f-\x9f]*\S)?$")
+]
+# Longest list quoted back in an error message (a 10,000-country file must not give 80 KB lines).
+QUOTE_AT_MOST = 8
+
+
+def quote_list(items: list[str]) -> str:
+    """``items`` for an error message, cut after a few with the count of the rest."""
+    shown = ", ".join(items[:QUOTE_AT_MOST])
+    rest = len(items) - QUOTE_AT_MOST
+    return f"{shown}, ... ({rest} more)" if rest > 0 else shown
+
+
+def _steps_increasing(value: object) -> object:
+    if isinstance(value, list):
+        years = [y for y, _ in value]
+        for a, b in itertools.pairwise(years):
+            if b <= a:
+                what = "repeats" if a == b else "comes before"
+                raise ValueError(
+                    f"step function years must increase: {b} {what} {a}; give each year once,"
+                    " in order"
+                )
+    return value
 
 
 def _meta(unit: str, grounding: str) -> dict[str, Any]:
@@ -34,22 +69,34 @@ class _Strict(BaseModel):
 class ReferenceOutcome(_Strict):
     """A historical outcome shown beside the simulation in the report. Never read by the model."""
 
-    label: str
+    label: Name
     year: Year
     year_end: Year | None = None
     phase: Annotated[int, Field(ge=1, le=5)] = Field(
         description="The phase the outcome is taken to mark (e.g. 4 for a transition)."
     )
 
+    @model_validator(mode="after")
+    def _span(self) -> ReferenceOutcome:
+        if self.year_end is not None and self.year_end < self.year:
+            raise ValueError(f"year_end ({self.year_end}) is before year ({self.year})")
+        return self
+
 
 class Country(_Strict):
     """A target state with its society, at the start of its repressive situation."""
 
     id: Annotated[str, Field(min_length=1, max_length=12, pattern=r"^[A-Za-z0-9_\-]+$")]
-    name: str
+    name: Name
     start: Year = Field(
         description="Year the repressive situation begins; the country is simulated from then.",
         json_schema_extra=_meta("year", "issue 2 facts; 001 Phase 1"),
+    )
+    end: Year | None = Field(
+        default=None,
+        description="Last year the country exists as one state (e.g. a dissolution); no results,"
+        " events or summaries are shown for it after this year. Default: the scenario's end.",
+        json_schema_extra=_meta("year", "the country's history (e.g. Czechoslovakia 1992)"),
     )
     initial_phase: Annotated[int, Field(ge=1, le=5)] = Field(
         default=1,
@@ -145,6 +192,18 @@ class Country(_Strict):
         default_factory=list, description="Historical outcomes for the report; never scheduled."
     )
 
+    @field_validator("material_vulnerability", "social_vulnerability", "strategic_interest")
+    @classmethod
+    def _step_function(cls, v: TimeVarying) -> TimeVarying:
+        _steps_increasing(v)
+        return v
+
+    @model_validator(mode="after")
+    def _lifetime(self) -> Country:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        return self
+
     @field_validator("insurgency")
     @classmethod
     def _spells_ordered(cls, v: list[tuple[int, int | None]]) -> list[tuple[int, int | None]]:
@@ -187,7 +246,7 @@ class Lever(_Strict):
     start: Year
     end: Year
     strength: Share = 0.5
-    phases: list[Annotated[int, Field(ge=1, le=5)]] | None = Field(
+    phases: Annotated[list[Annotated[int, Field(ge=1, le=5)]], Field(min_length=1)] | None = Field(
         None, description="Apply only while the target is in one of these phases."
     )
     groups: list[str] | None = Field(
@@ -248,11 +307,18 @@ class SyntheticWorld(_Strict):
     start_min: Year = 1950
     start_max: Year = 2000
 
+    @model_validator(mode="after")
+    def _range(self) -> SyntheticWorld:
+        if self.start_max < self.start_min:
+            raise ValueError(f"start_max ({self.start_max}) is before start_min ({self.start_min})")
+        return self
+
 
 class Scenario(_Strict):
     """A complete, validated scenario."""
 
-    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")]
+    # Short enough to name the default output folder runs/<name>-<seed> on any file system.
+    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
     description: str = ""
     start: Year | None = Field(None, description="First simulated year (default: earliest start).")
     end: Year = 2030
@@ -279,15 +345,28 @@ class Scenario(_Strict):
     defenders: DefendersConfig | None = Field(
         None, description="Human rights defenders and their protection (issue 11)."
     )
+    # The file it was read from, for error messages about its values (not part of the scenario).
+    _source: str | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> str | None:
+        """The file the scenario was loaded from, if any."""
+        return self._source
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         if not self.countries and self.synthetic is None:
             raise ValueError("a scenario needs [[countries]] or a [synthetic] section")
         ids = [c.id for c in self.countries]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
+        dup = _repeated(ids)
         if dup:
-            raise ValueError(f"duplicate country ids: {', '.join(dup)}")
+            raise ValueError(f"duplicate country ids: {quote_list(dup)}")
+        # Names label tables, figures and the results' country_name column: one per country.
+        dup_names = _repeated([c.name for c in self.countries])
+        if dup_names:
+            raise ValueError(
+                f"duplicate country names: {quote_list(dup_names)}; give each country its own"
+            )
         known = set(ids)
         for i, lever in enumerate(self.levers):
             if lever.targets != "all" and self.synthetic is None:
@@ -295,12 +374,23 @@ class Scenario(_Strict):
                 if unknown:
                     raise ValueError(
                         f"levers[{i}].targets: unknown country {unknown[0]!r}; "
-                        f"expected one of {sorted(known)}"
+                        f"expected one of {quote_list(sorted(known))}"
                     )
         check_defenders(self)
         first = self.start or min((c.start for c in self.countries), default=self.end)
         if self.end <= first:
             raise ValueError(f"end {self.end} must be after the first simulated year {first}")
+        for i, c in enumerate(self.countries):
+            if c.start > self.end:
+                raise ValueError(
+                    f"countries[{i}] ({c.id}) starts in {c.start}, after the scenario's end"
+                    f" {self.end}, so it would never be simulated"
+                )
+            if c.end is not None and self.start is not None and c.end < self.start:
+                raise ValueError(
+                    f"countries[{i}] ({c.id}) ends in {c.end}, before the scenario's start"
+                    f" {self.start}, so it would never be simulated"
+                )
         return self
 
     @classmethod
@@ -312,3 +402,20 @@ class Scenario(_Strict):
 
     def mechanisms_off(self) -> list[str]:
         return [k for k, v in self.mechanisms.model_dump().items() if not v]
+
+
+def _repeated(values: list[str]) -> list[str]:
+    seen: set[str] = set()
+    dup: set[str] = set()
+    for v in values:
+        (dup if v in seen else seen).add(v)
+    return sorted(dup)
+
+
+def default_text(info: Any) -> str:
+    """A field's default as the docs show it: ``required`` where there is none."""
+    from pydantic_core import PydanticUndefined
+
+    if info.default is PydanticUndefined:
+        return "[]" if info.default_factory is list else "required"
+    return "none" if info.default is None else str(info.default)

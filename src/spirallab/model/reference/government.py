@@ -22,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from spirallab.model.context import Context, hazard_to_probability
-from spirallab.model.f32math import exp_array, pow_array
 from spirallab.model.events import Emit
+from spirallab.model.f32math import exp_array, pow_array
 from spirallab.model.state import ACCEPTANCE, ARGUMENT, DENIAL, RHETORIC, SILENT, B, F, State
 
 ONE = np.float32(1.0)

@@ -1,4 +1,5 @@
-"""The phase coder: each rule on a synthetic panel, undecidable sets, switches, real data."""
+"""Phase coder rules 1.0.0 (still selectable with ``--rules 1.0.0``): each rule on a synthetic
+panel, undecidable sets, switches, real data. Rules 2.0.0 are tested in test_coder_v2.py."""
 
 from __future__ import annotations
 
@@ -13,14 +14,21 @@ import pytest
 
 from spirallab.observe.casefiles import CaseEvent, CaseFile, EventType
 from spirallab.observe.coder import (
-    DEFAULT_RULES,
     PHASE_LABELS,
     RULE_BY_ID,
     RULES,
-    RULES_VERSION,
-    code_phases,
+    PhaseRules,
     practice_features,
 )
+from spirallab.observe.coder import RULES_V1 as DEFAULT_RULES
+from spirallab.observe.coder import RULES_VERSION_V1 as RULES_VERSION
+from spirallab.observe.coder import code_phases as _code_phases
+
+
+def code_phases(panel: pd.DataFrame, casefiles: Any = None,
+                rules: PhaseRules = DEFAULT_RULES) -> pd.DataFrame:
+    """This file tests rules 1.0.0: select them explicitly (2.0.0 is the default)."""
+    return _code_phases(panel, casefiles, rules)
 
 TREATIES = ("iccpr", "iccpr_op1", "cat", "opcat")
 
