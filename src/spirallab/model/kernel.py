@@ -22,13 +22,14 @@ operations round as written and the results equal the NumPy reference engine's b
 
 from __future__ import annotations
 
+import contextlib
 from collections import namedtuple
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from spirallab.model import defenders, government, network, partners, society
+from spirallab.model import defenders, government, kernel_cache, network, partners, society
 from spirallab.model.context import Switches
 from spirallab.model.events import BIT, PHASE_SHIFT
 from spirallab.model.f32math import at, njit, put
@@ -523,3 +524,8 @@ def _record(tile: Any, obs_rows: Any, records: Any, yi: int, col0: int, n_valid:
             for j in range(n_valid):
                 records[yi, o, c, col0 + j] = tile[c * ROW_SIZE + r + j]
 
+
+# Numba's cache checks only this file's timestamp, yet run_tile inlines the rule modules: drop
+# the cached machine code when any of them changed (kernel_cache.py), before the first call.
+with contextlib.suppress(OSError):  # unreadable sources: Numba's own check remains
+    kernel_cache.clear_if_stale(kernel_cache.cache_dir_of(run_tile))
