@@ -41,6 +41,11 @@ from spirallab.errors import InputError, SpiralLabError
 
 FINGERPRINT_KEY = "spirallab.fingerprint"
 RUN_FILES = ("results.parquet", "events.parquet", "summary.json", "report.html")
+# Written into a run folder by `spirallab compare`. The coded record does not depend on the run,
+# so a new run into the folder carries it over (its report then compares the new run); the
+# comparison's own outputs describe the old run, so they go with it rather than mix two runs.
+CARRIED_FILES = ("coded_phases.parquet",)
+DERIVED_FILES = ("compare.html", "compare_scores.csv", "compare_timing.csv")
 # Test hook: seconds to wait after writing each file into the temporary folder (and between the
 # two renames of the fallback swap), so a test can kill a run while it saves. Never set in use.
 SLOW_SAVE_ENV = "SPIRALLAB_TEST_SLOW_SAVE"
@@ -109,6 +114,9 @@ def _write(out_dir: Path, writers: Mapping[str, Callable[[Path], object]]) -> di
         check_replaceable(out_dir)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=parent))
         try:
+            for name in CARRIED_FILES:
+                if (out_dir / name).is_file():
+                    shutil.copy2(out_dir / name, tmp / name)
             for name, write in writers.items():
                 write(tmp / name)
                 _fsync(tmp / name)
@@ -149,7 +157,8 @@ def check_replaceable(out_dir: Path) -> None:
         return
     if not out_dir.is_dir():
         raise RunFolderError(f"{out_dir}: --out names a file, not a folder; choose a folder")
-    others = sorted(p.name for p in out_dir.iterdir() if p.name not in RUN_FILES)
+    known = {*RUN_FILES, *CARRIED_FILES, *DERIVED_FILES}
+    others = sorted(p.name for p in out_dir.iterdir() if p.name not in known)
     if others:
         raise RunFolderError(
             f"{out_dir}: the folder holds files that are not part of a run "

@@ -191,3 +191,10 @@ def test_world_150_median_years_are_whole_years() -> None:
 )
 def test_command_line_mistakes_get_one_line(cli: Run, args: list[str], says: str) -> None:
     cli(*args).one_line_error(says, "--help")
+
+
+def test_markup_in_user_text_is_printed_as_written(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # A path holding rich markup ("[/]" closes nothing) once crashed the error printer.
+    bad = tmp_path / "nope[/]x[bold].toml"
+    line = cli("run", str(bad)).one_line_error("scenario file not found")
+    assert "nope[/]x[bold].toml" in line

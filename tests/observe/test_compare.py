@@ -135,3 +135,18 @@ def _umask() -> int:
     m = os.umask(0)
     os.umask(m)
     return m
+
+
+def test_a_new_run_drops_the_old_comparison_outputs(tmp_path: Path) -> None:
+    """The coded record is carried into a new run's folder; outputs about the old run are not."""
+    run = tmp_path / "run"
+    res = runner.invoke(app, ["run", "stylised", "--replicates", "2", "--out", str(run),
+                              "--no-report"])
+    assert res.exit_code == 0, res.output
+    (run / "coded_phases.parquet").write_bytes(b"coded")
+    (run / "compare.html").write_text("old comparison")
+    res = runner.invoke(app, ["run", "stylised", "--replicates", "2", "--out", str(run),
+                              "--no-report"])
+    assert res.exit_code == 0, res.output
+    assert (run / "coded_phases.parquet").read_bytes() == b"coded"
+    assert not (run / "compare.html").exists()

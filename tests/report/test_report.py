@@ -396,3 +396,13 @@ def test_math_markup_in_names_is_drawn_literally() -> None:
     figures._style(ax, "$^$: P(phase)", (1970.0, 2000.0))
     # Rendering would raise ParseSyntaxException if "$^$" were read as math.
     assert figures.to_data_uri(fig).startswith("data:image/png;base64,")
+
+
+def test_timing_errors_count_early_and_late_alike() -> None:
+    import pandas as pd
+
+    from spirallab.report.stats import timing_errors
+
+    entries = pd.Series([1980.0, 1986.0, 1988.0, 1995.0, float("nan")])
+    errors = timing_errors(entries, 1986, 1990)
+    assert errors.tolist() == [-6.0, 0.0, 0.0, 5.0]

@@ -10,6 +10,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from spirallab.errors import SpiralLabError
 
@@ -45,11 +46,13 @@ def _register() -> None:
     # Imported for their side effect of adding commands to ``app``.
     from spirallab.cli import (  # noqa: F401
         analysis_cmds,
+        confront_cmds,
         data_cmds,
         experiment_cmds,
         model_cmds,
         observe_cmds,
         protect_cmds,
+        serve_cmds,
     )
 
 
@@ -68,7 +71,8 @@ def main() -> None:
     try:
         rc = app(standalone_mode=False)
     except SpiralLabError as exc:
-        _err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        # The message may hold user text (a path, a name): never read it as markup.
+        _err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except NoArgsIsHelpError as exc:
         exc.show()
@@ -77,7 +81,9 @@ def main() -> None:
         message = " ".join(exc.format_message().split())
         where = exc.ctx.command_path if exc.ctx is not None else "spirallab"
         _err.print(
-            f"[bold red]error:[/] {message} (see '{where} --help')", highlight=False, soft_wrap=True
+            f"[bold red]error:[/] {escape(message)} (see '{escape(where)} --help')",
+            highlight=False,
+            soft_wrap=True,
         )
         sys.exit(exc.exit_code)
     except ClickException as exc:

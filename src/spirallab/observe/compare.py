@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 #: The coded record written beside a run by ``spirallab compare``; the run report reads it.
-CODED_FILE = "coded_phases.parquet"
+CODED_FILE = "coded_phases.parquet"  # also in runfolder.CARRIED_FILES
 PHASES = (2, 3, 4, 5)
 MAX_FIGURES = 24
 _RESULT_COLUMNS = ("replicate", "country", "year", "phase")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 PHASES: tuple[int, ...] = (1, 2, 3, 4, 5)
@@ -131,9 +132,11 @@ def event_rates(events: pd.DataFrame, replicates: int) -> pd.DataFrame:
     return counts / float(replicates)
 
 
-def reached_by(entry_years: pd.Series, year: float) -> float:
-    """Share of replicates whose first entry year is at or before ``year`` (never reached: no)."""
-    values = entry_years.to_numpy(dtype=np.float64)
-    if values.size == 0:
-        return float("nan")
-    return float(np.mean(values <= year))
+def timing_errors(entry_years: pd.Series, first: int, last: int) -> npt.NDArray[np.float64]:
+    """Simulated minus historical year for the replicates that reach the phase.
+
+    Zero inside the historical span ``first``..``last``, negative before it (early), positive
+    after it (late): both directions count, unlike a share reached by the outcome year.
+    """
+    years = entry_years.dropna().to_numpy(dtype=np.float64)
+    return np.where(years < first, years - first, np.where(years > last, years - last, 0.0))

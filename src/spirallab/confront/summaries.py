@@ -1,0 +1,218 @@
+"""Summary statistics shared by the record and simulated worlds (docs/calibration.md).
+
+Both sides are computed on the same country-years: a simulated country-year counts only where
+the record observes it (a coded phase, a PTS score from a source, a ratification status), so
+missing data never biases the comparison. All statistics are shares or means in [0, 5]:
+
+- ``phase_share``: share of coded countries in each phase, per year (record: the coder's phase
+  probabilities averaged; simulation: simulated phases);
+- ``pts_share``: share of PTS scores at each level 1-5, per year, all sources pooled (simulation:
+  the observation model's expected shares at the simulated repression);
+- ``phase_moves``: mean yearly rise and fall of the (expected) phase, per decade;
+- ``pts_moves``: mean absolute yearly change of each source's PTS score, per decade (simulation:
+  expected under the observation model with independent yearly noise);
+- ``time_in_phase``: across countries, the mean and standard deviation of the share of observed
+  years spent in phases 1-2, 3 and 4-5;
+- ``ratified``: share of countries with ICCPR and CAT ratified, every fifth year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from spirallab.confront.observation import OFFSET_NODES, OFFSET_WEIGHTS, pts_probabilities
+from spirallab.confront.record import PHASE_COLUMNS, PTS_SOURCES, Record, as_float
+
+F64 = npt.NDArray[np.float64]
+LEVELS = np.arange(1, 6, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Observed:
+    """The record on a (years, countries) grid; NaN where nothing is observed."""
+
+    years: npt.NDArray[np.int64]
+    country_ids: list[str]
+    phase_probs: F64  # (Y, C, 5)
+    pts: F64  # (Y, C, 3) levels 1-5, sources in PTS_SOURCES order
+    ratified: F64  # (Y, C) 0/1: ICCPR and CAT
+    polity: F64  # (Y, C)
+
+
+def observed_grid(record: Record, years: npt.NDArray[np.int64], country_ids: list[str]) -> Observed:
+    """Lay the record on the grid of a simulated world."""
+    y_index = {int(y): i for i, y in enumerate(years)}
+    c_index = {c: j for j, c in enumerate(country_ids)}
+    shape = (len(years), len(country_ids))
+    probs = np.full((*shape, 5), np.nan)
+    pts = np.full((*shape, 3), np.nan)
+    ratified = np.full(shape, np.nan)
+    polity = np.full(shape, np.nan)
+    panel = record.panel
+    sel = panel["year"].isin(list(y_index)) & panel["country_id"].isin(list(c_index))
+    p = panel[sel]
+    yi = p["year"].map(y_index).to_numpy(dtype=np.int64)
+    ci = p["country_id"].map(c_index).to_numpy(dtype=np.int64)
+    for k, s in enumerate(PTS_SOURCES):
+        pts[yi, ci, k] = as_float(p[s])
+    polity[yi, ci] = as_float(p["polity2"])
+    covered = p["ratification_covered"].to_numpy(dtype=bool)
+    both = p["ratified_iccpr"].to_numpy(dtype=bool) & p["ratified_cat"].to_numpy(dtype=bool)
+    ratified[yi[covered], ci[covered]] = both[covered].astype(np.float64)
+    coded = record.coded
+    sel = coded["year"].isin(list(y_index)) & coded["country_id"].isin(list(c_index))
+    c = coded[sel]
+    probs[c["year"].map(y_index).to_numpy(), c["country_id"].map(c_index).to_numpy()] = c[
+        list(PHASE_COLUMNS)
+    ].to_numpy(dtype=np.float64)
+    return Observed(years, country_ids, probs, pts, ratified, polity)
+
+
+def _decades(years: npt.NDArray[np.int64]) -> list[npt.NDArray[np.bool_]]:
+    dec = (years // 10) * 10
+    return [dec == d for d in np.unique(dec)]
+
+
+def _per_decade(values: F64, mask: npt.NDArray[np.bool_], years: npt.NDArray[np.int64]) -> F64:
+    """Mean of ``values`` over ``mask`` (years on axis 0), one entry per decade."""
+    out = []
+    for d in _decades(years):
+        m = mask[d]
+        out.append(float(values[d][m].mean()) if m.any() else 0.0)
+    return np.array(out)
+
+
+def _time_in_phase(expected: F64, mask: npt.NDArray[np.bool_]) -> F64:
+    groups = [expected <= 2.5, (expected > 2.5) & (expected < 3.5), expected >= 3.5]
+    n = mask.sum(axis=0)
+    keep = n >= 3
+    out = []
+    for g in groups:
+        share = (g & mask).sum(axis=0)[keep] / n[keep]
+        out += [
+            float(share.mean()) if keep.any() else 0.0,
+            float(share.std()) if keep.any() else 0.0,
+        ]
+    return np.array(out)
+
+
+def record_summaries(obs: Observed) -> dict[str, F64]:
+    """The statistics of the record itself."""
+    coded = np.asarray(~np.isnan(obs.phase_probs).any(axis=-1), dtype=bool)
+    shares = np.where(coded[..., None], obs.phase_probs, 0.0).sum(axis=1)
+    phase_share = shares / np.maximum(coded.sum(axis=1), 1)[:, None]
+    pts_counts = np.stack([(obs.pts == k).sum(axis=(1, 2)) for k in range(1, 6)], axis=1)
+    pts_share = pts_counts / np.maximum(pts_counts.sum(axis=1, keepdims=True), 1)
+    expected = np.where(coded, (obs.phase_probs * LEVELS).sum(axis=-1), np.nan)
+    return _dynamic_stats(expected, coded, obs, phase_share, pts_share, None, obs.ratified)
+
+
+def _dynamic_stats(
+    expected: F64,
+    coded: npt.NDArray[np.bool_],
+    obs: Observed,
+    phase_share: F64,
+    pts_share: F64,
+    pts_move_sim: F64 | None,
+    ratified: F64,
+) -> dict[str, F64]:
+    years = obs.years
+    both = coded[1:] & coded[:-1]
+    d = np.nan_to_num(expected[1:] - expected[:-1])
+    up = _per_decade(np.maximum(d, 0), both, years[1:])
+    down = _per_decade(np.maximum(-d, 0), both, years[1:])
+    if pts_move_sim is None:
+        pair = ~np.isnan(obs.pts[1:]) & ~np.isnan(obs.pts[:-1])
+        moves = np.nan_to_num(np.abs(obs.pts[1:] - obs.pts[:-1]))
+        pts_moves = _per_decade(moves, pair, years[1:])
+    else:
+        pts_moves = pts_move_sim
+    rat_mask = ~np.isnan(obs.ratified)
+    marks = np.flatnonzero(years % 5 == 0)
+    rat = np.array(
+        [float(ratified[i][rat_mask[i]].mean()) if rat_mask[i].any() else 0.0 for i in marks]
+    )
+    return {
+        "phase_share": phase_share.reshape(-1),
+        "pts_share": pts_share.reshape(-1),
+        "phase_moves": np.concatenate([up, down]),
+        "pts_moves": pts_moves,
+        "time_in_phase": _time_in_phase(np.nan_to_num(expected), coded),
+        "ratified": rat,
+    }
+
+
+def simulated_summaries(
+    obs: Observed,
+    phase: npt.NDArray[np.int8],
+    repression: npt.NDArray[np.float32],
+    ratified: npt.NDArray[np.float32],
+    pts_noise: float,
+    bias: Mapping[str, float],
+    country_sd: float = 0.0,
+) -> dict[str, F64]:
+    """Statistics of one simulated world (arrays (years, countries)) on the record's grid.
+
+    PTS statistics average over the country offset (Gauss-Hermite nodes): the offset is shared
+    by consecutive years, so it widens the level shares but not the yearly changes.
+    """
+    coded = ~np.isnan(obs.phase_probs).any(axis=-1) & (phase > 0)
+    onehot = (phase[..., None] == np.arange(1, 6)).astype(np.float64)
+    phase_share = (onehot * coded[..., None]).sum(axis=1) / np.maximum(coded.sum(axis=1), 1)[
+        :, None
+    ]
+    scored = ~np.isnan(obs.pts)
+    dist = np.abs(LEVELS[:, None] - LEVELS[None, :])
+    nodes = zip(OFFSET_NODES, OFFSET_WEIGHTS, strict=True) if country_sd > 0 else [(0.0, 1.0)]
+    pts_counts = np.zeros((len(obs.years), 5))
+    exp_move = np.zeros((len(obs.years) - 1, len(obs.country_ids), 3))
+    for z, wz in nodes:
+        probs = np.stack(
+            [pts_probabilities(repression, pts_noise, bias.get(s, 0.0), country_sd * z)
+             for s in PTS_SOURCES],
+            axis=2,
+        )  # (Y, C, 3, 5)
+        pts_counts += wz * (probs * scored[..., None]).sum(axis=(1, 2))
+        # E|X_t+1 - X_t| with the offset shared and the yearly noise independent.
+        exp_move += wz * np.einsum("ycsi,ij,ycsj->ycs", probs[1:], dist, probs[:-1])
+    pts_share = pts_counts / np.maximum(pts_counts.sum(axis=1, keepdims=True), 1e-12)
+    pair = scored[1:] & scored[:-1]
+    pts_moves = _per_decade(exp_move, pair, obs.years[1:])
+    expected = phase.astype(np.float64)
+    rat = np.where(np.isnan(obs.ratified), np.nan, ratified.astype(np.float64))
+    return _dynamic_stats(expected, coded, obs, phase_share, pts_share, pts_moves, rat)
+
+
+def compress(stats: Mapping[str, F64], n_years: int, block: int = 5) -> dict[str, F64]:
+    """The statistics with the per-year share tables averaged over ``block``-year periods.
+
+    ABC compares these: a few hundred noisy yearly shares would drown the other statistics.
+    """
+    out = dict(stats)
+    edges = np.arange(0, n_years, block)
+    for key in ("phase_share", "pts_share"):
+        table = np.asarray(stats[key]).reshape(n_years, 5)
+        out[key] = np.concatenate([table[a : a + block].mean(axis=0) for a in edges])
+    return out
+
+
+def flatten(stats: Mapping[str, F64]) -> F64:
+    """All statistics in one vector (the order of :func:`record_summaries`)."""
+    return np.concatenate([np.asarray(stats[k], dtype=np.float64) for k in stats])
+
+
+def tv_distance(p: F64, q: F64) -> F64:
+    """Total-variation distance between rows of two (years, levels) share tables."""
+    out: F64 = 0.5 * np.abs(np.asarray(p) - np.asarray(q)).sum(axis=-1)
+    return out
+
+
+def share_table(stats: Mapping[str, F64], years: npt.NDArray[np.int64], key: str) -> pd.DataFrame:
+    """A (year x level) share table from a statistics dict."""
+    values = np.asarray(stats[key]).reshape(len(years), 5)
+    return pd.DataFrame(values, index=years, columns=[1, 2, 3, 4, 5])

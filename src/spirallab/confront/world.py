@@ -1,0 +1,257 @@
+"""A scenario of every panel country, started from its observed state (``spirallab world``).
+
+Everything is read from a :class:`~spirallab.confront.record.Record`, which is already cut at its
+``until`` year, so a world never sees later data. Mapping from the record to a country (the
+groundings are in docs/calibration.md, "The world from data"):
+
+- start: the world's first year, or the country's first observed year if later;
+- initial phase: the coder's phase probabilities in the start year, read as the floor of their
+  mean (``1|2`` -> 1, ``1|2|3`` -> 2, ``4|5`` -> 4); undecidable -> the nearest coded year within
+  :data:`LOOKBACK` years, else 1 if repression is high, 3 if not (assumption);
+- repression: overall repression ``(PTS - 1) / 4`` from the mean of the PTS sources (the schema's
+  ``1 + 4x`` scale), or from the Fariss latent score through a line fitted on the record where
+  PTS is missing; split into endemic abuse (from CIRIGHTS/CIRI torture) and political repression
+  so that ``1 - (1 - political)(1 - endemic)`` equals it;
+- civil society: CIRIGHTS freedom of association (0, 1, 2 -> 0.2, 0.55, 0.9), a proxy;
+- social vulnerability: share of six core UN treaties ratified (ICCPR, ICESCR, CAT, CEDAW, CRC,
+  ICERD) -> 0.2 + 0.6 x share, a proxy for the wish to belong;
+- insurgency: spells of years with non-state one-sided violence (UCDP) or an ongoing state-led
+  mass killing, a proxy; a spell still running at ``until`` stays open;
+- regime: Polity2 >= 6 democracy, -5..5 competitive authoritarian, <= -6 other;
+- material vulnerability and strategic interest: latent, drawn per country from the synthetic
+  world's Beta distributions with a seed made of the world seed and the country id (so a
+  country's draw does not depend on which other countries are in the panel).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spirallab.confront.record import PHASE_COLUMNS, PTS_SOURCES, Record, as_float
+from spirallab.scenarios.schema import Country, Scenario
+
+LOOKBACK = 5  # years back a covariate may be carried forward to the start year (assumption)
+CORE_TREATIES = ("iccpr", "icescr", "cat", "cedaw", "crc", "icerd")
+TORTURE_TO_ENDEMIC = {0: 0.6, 1: 0.35, 2: 0.1}  # CIRI scale: 0 frequent, 1 occasional, 2 none
+ASSN_TO_CIVIL = {0: 0.2, 1: 0.55, 2: 0.9}
+
+
+@dataclass(frozen=True)
+class CountryStart:
+    """What the record says about one country at its start (kept for the report)."""
+
+    country_id: str
+    start: int
+    phase: int
+    repression: float
+    source: str  # "pts" or "fariss"
+
+
+def _latent(country_id: str, seed: int) -> np.random.Generator:
+    digest = hashlib.sha256(f"{seed}:{country_id}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+def _theta_line(panel: pd.DataFrame) -> tuple[float, float]:
+    """PTS mean ~ a + b * Fariss theta, least squares on the record (for years without PTS)."""
+    pts = mean_pts(panel)
+    theta = as_float(panel["fariss_theta"])
+    ok = ~np.isnan(pts) & ~np.isnan(theta)
+    if ok.sum() < 10:
+        return 2.5, -0.8  # assumption: about one PTS level per 1.25 theta
+    b, a = np.polyfit(theta[ok], pts[ok], 1)
+    return float(a), float(b)
+
+
+def mean_pts(frame: pd.DataFrame) -> np.ndarray:
+    """Mean of the PTS sources per row (NaN where none scores it), without warnings."""
+    values = np.stack([as_float(frame[s]) for s in PTS_SOURCES], axis=1)
+    n = np.sum(~np.isnan(values), axis=1)
+    total = np.nansum(values, axis=1)
+    return np.where(n > 0, total / np.maximum(n, 1), np.nan)
+
+
+def _spells(years: Sequence[int], until: int) -> list[tuple[int, int | None]]:
+    out: list[tuple[int, int | None]] = []
+    for y in sorted(years):
+        if out and out[-1][1] is not None and y <= int(out[-1][1]) + 2:
+            out[-1] = (out[-1][0], y)
+        else:
+            out.append((y, y))
+    return [(a, None if b == until else b) for a, b in out]
+
+
+def _latest(frame: pd.DataFrame, column: str, year: int) -> Any:
+    rows = frame[(frame["year"] <= year) & (frame["year"] > year - LOOKBACK)]
+    vals = rows[column].dropna()
+    return None if vals.empty else vals.iloc[-1]
+
+
+def world_countries(
+    record: Record,
+    start: int,
+    *,
+    seed: int = 0,
+    countries: Sequence[str] | None = None,
+) -> tuple[list[Country], list[CountryStart]]:
+    """Every country observed in the record, started at ``start`` or at its first observation."""
+    panel = record.panel
+    obs = record.observed()
+    a, b = _theta_line(panel[panel["year"] <= record.until])
+    wanted = set(countries) if countries is not None else None
+    out: list[Country] = []
+    starts: list[CountryStart] = []
+    for cid, rows in obs.groupby("country_id", sort=True):
+        cid = str(cid)
+        if wanted is not None and cid not in wanted:
+            continue
+        rows = rows.sort_values("year")
+        pts = mean_pts(rows)
+        theta = as_float(rows["fariss_theta"])
+        level = np.where(np.isnan(pts), a + b * theta, pts)
+        usable = ~np.isnan(level)
+        if not usable.any():
+            continue
+        years = rows["year"].to_numpy()
+        before = usable & (years <= start) & (years > start - LOOKBACK)
+        if before.any():
+            i = int(np.flatnonzero(before)[-1])
+            first = start
+        else:
+            later = usable & (years > start)
+            if not later.any():
+                continue
+            i = int(np.flatnonzero(later)[0])
+            first = int(years[i])
+        if first > record.until:
+            continue
+        overall = float(np.clip((level[i] - 1.0) / 4.0, 0.0, 1.0))
+        src = "pts" if not np.isnan(pts[i]) else "fariss"
+        country_panel = panel[panel["country_id"] == cid].sort_values("year")
+        probs = rows[list(PHASE_COLUMNS)].to_numpy(dtype=np.float64)
+        phase = _phase_at(probs, years, i, overall)
+        torture = _latest(country_panel, "cirights_tort", first)
+        if torture is None:
+            torture = _latest(country_panel, "ciri_tort", first)
+        endemic = TORTURE_TO_ENDEMIC.get(int(torture), 0.5) if torture is not None else 0.5
+        endemic = min(endemic, overall)
+        political = 1.0 - (1.0 - overall) / (1.0 - endemic) if endemic < 1 else 1.0
+        assn = _latest(country_panel, "cirights_assn", first)
+        civil = ASSN_TO_CIVIL.get(int(assn), 0.5) if assn is not None else 0.5
+        at = country_panel[country_panel["year"] == first]
+        social = 0.5
+        if not at.empty and bool(at["ratification_covered"].iloc[0]):
+            share = np.mean([bool(at[f"ratified_{t}"].iloc[0]) for t in CORE_TREATIES])
+            social = 0.2 + 0.6 * float(share)
+        polity = _latest(country_panel, "polity2", first)
+        regime = (
+            "other"
+            if polity is None
+            else "democracy"
+            if polity >= 6
+            else "competitive_authoritarian"
+            if polity > -6
+            else "other"
+        )
+        conflict = country_panel[
+            (country_panel["osv_nonstate_deaths"].fillna(0) > 0)
+            | (country_panel["mass_killing"].fillna(0).astype(int) > 0)
+        ]["year"]
+        rng = _latent(cid, seed)
+        name = (
+            str(country_panel["name"].dropna().iloc[-1])
+            if country_panel["name"].notna().any()
+            else cid
+        )
+        out.append(
+            Country(
+                id=cid,
+                name=name,
+                start=first,
+                initial_phase=phase,
+                repression=round(float(np.clip(political, 0.0, 1.0)), 4),
+                endemic_abuse=round(float(endemic), 4),
+                material_vulnerability=round(float(rng.beta(2, 2)), 3),
+                social_vulnerability=round(social, 3),
+                strategic_interest=round(float(rng.beta(2, 4)), 3),
+                civil_society=civil,
+                regime=regime,  # type: ignore[arg-type]
+                insurgency=_spells([int(y) for y in conflict], record.until),
+                notes=f"from the record up to {record.until}: overall repression {overall:.3f}"
+                f" ({src}), polity2 {polity}",
+            )
+        )
+        starts.append(CountryStart(cid, first, phase, overall, src))
+    return out, starts
+
+
+def _phase_at(probs: np.ndarray, years: np.ndarray, i: int, overall: float) -> int:
+    order = np.argsort(np.abs(years - years[i]), kind="stable")
+    for j in order:
+        if abs(int(years[j]) - int(years[i])) >= LOOKBACK:
+            break
+        p = probs[j]
+        if not np.isnan(p).any() and p.sum() > 0:
+            mean = float(np.dot(np.arange(1, 6), p) / p.sum())
+            return int(np.clip(np.floor(mean + 1e-9), 1, 5))
+    return 1 if overall >= 0.5 else 3
+
+
+def world_scenario(
+    record: Record,
+    start: int,
+    end: int,
+    *,
+    seed: int = 1,
+    replicates: int = 100,
+    parameters: Mapping[str, float] | None = None,
+    mechanisms: Mapping[str, bool] | None = None,
+    countries: Sequence[str] | None = None,
+    name: str | None = None,
+) -> Scenario:
+    """The world scenario: ``world_countries`` plus run settings, validated."""
+    members, _ = world_countries(record, start, seed=seed, countries=countries)
+    if not members:
+        from spirallab.errors import InputError
+
+        raise InputError(
+            "no country has an observed state at or after the start year",
+            where="--start",
+            found=start,
+            expected=f"a year with PTS scores up to {record.until}",
+        )
+    return Scenario.model_validate(
+        {
+            "name": name or f"world-{start}",
+            "description": "Every panel country from its observed state;"
+            f" data up to {record.until}.",
+            "start": start,
+            "end": end,
+            "replicates": replicates,
+            "seed": seed,
+            "parameters": dict(parameters or {}),
+            "mechanisms": dict(mechanisms or {}),
+            "countries": [c.model_dump() for c in members],
+        }
+    )
+
+
+def scenario_toml(scenario: Scenario) -> str:
+    """The scenario as TOML that ``spirallab run`` reads back."""
+    import tomli_w
+
+    data = scenario.model_dump(mode="json", exclude_defaults=True)
+    data.setdefault("name", scenario.name)
+    for c in data.get("countries", []):
+        if not c.get("insurgency"):
+            c.pop("insurgency", None)
+        else:
+            # TOML has no null: an open spell runs to the schema's last year.
+            c["insurgency"] = [[a, b if b is not None else 2200] for a, b in c["insurgency"]]
+    return tomli_w.dumps(data)
