@@ -13,8 +13,9 @@ Runs the built-in synthetic world (150 countries, 1950-2030, 80 yearly steps) in
   top), which must not fall as the run grows.
 
 Medians of ``--repeats`` runs after a warm-up; the machine's load average is printed first. The
-last two lines are ``lean_country_steps_per_second: N`` and ``country_steps_per_second: N``
-(full), after the peak resident memory of the process (target: under 2 GB).
+last lines are ``lean_country_steps_per_second: N``, ``defenders_country_steps_per_second: N``
+(the full run with ``--defenders`` defenders in every country, issue 11; 0 skips it) and
+``country_steps_per_second: N`` (full), after the peak resident memory (target: under 2 GB).
 
     python benchmarks/bench_engine.py [--repeats 5] [--replicates 67] [--max-scale 1000000]
 """
@@ -31,7 +32,7 @@ import time
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 
-from spirallab import simulate  # noqa: E402
+from spirallab import Scenario, simulate  # noqa: E402
 from spirallab.scenarios.load import load_scenario  # noqa: E402
 
 LEAN = ("phase", "repression")
@@ -78,6 +79,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--replicates", type=int, default=67)
+    ap.add_argument(
+        "--defenders", type=int, default=10, help="defenders per country in the defenders run"
+    )
     ap.add_argument("--max-scale", type=int, default=1_000_000)
     ap.add_argument("--compile", action="store_true", help="also time a compilation from scratch")
     args = ap.parse_args()
@@ -103,11 +107,41 @@ def main() -> None:
     lean_sec, lean_rate = timed_rate(scenario, args.replicates, args.repeats, lean=True)
     full_sec, full_rate = timed_rate(scenario, args.replicates, args.repeats, lean=False)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    defender_rates = _with_defenders(scenario, args) if args.defenders > 0 else []
     print(f"country_replicates: {n_countries * args.replicates}")
     print(f"steps: 80; seconds_median full {full_sec:.3f}, lean {lean_sec:.3f}")
     print(f"peak_memory_mb: {peak_mb:.0f}")
     print(f"lean_country_steps_per_second: {lean_rate:.4g}")
+    if defender_rates:  # issue 11: the full run with defenders in every country
+        print(
+            f"defenders_country_steps_per_second: {statistics.median(defender_rates):.4g}"
+            f" ({args.defenders} defenders per country, half capital, half rural;"
+            " state threat only)"
+        )
     print(f"country_steps_per_second: {full_rate:.4g}")
+
+
+def _with_defenders(scenario: Scenario, args: argparse.Namespace) -> list[float]:
+    """Median-able throughputs of the same run with defenders in every country (issue 11)."""
+    half = args.defenders // 2
+    d = scenario.model_dump(mode="json")
+    d["defenders"] = {
+        "groups": [
+            {"group": "capital", "count": args.defenders - half, "visibility": 0.4, "network": 0.7},
+            {"group": "rural", "count": half, "location": "rural", "network": 0.3},
+        ]
+    }
+    with_defenders = Scenario.model_validate(d)
+    simulate(with_defenders, replicates=8, seed=0)  # warm-up
+    rates = []
+    for i in range(args.repeats):
+        t0 = time.perf_counter()
+        result = simulate(with_defenders, replicates=args.replicates, seed=i)
+        dt = time.perf_counter() - t0
+        n_steps = (len(result.years) - 1) * round(1 / result.setup.step)
+        rates.append(len(result.country_ids) * args.replicates * n_steps / dt)
+        del result
+    return rates
 
 
 if __name__ == "__main__":

@@ -109,8 +109,17 @@ def simulate(
     )
     frames = [o.events for o in outs if len(o.events)]
     log = pd.concat(frames, ignore_index=True) if frames else empty_events(setup.country_ids)
+    # Defenders (issue 11): their yearly outcomes, when the scenario has any.
+    parts = [o.defenders for o in outs if o.defenders is not None]
+    drecords = np.concatenate(parts, axis=-1) if parts else None
     return SimulationResult(
-        scenario=scenario, setup=setup, seed=seed, records=records, events=log, observables=recorded
+        scenario=scenario,
+        setup=setup,
+        seed=seed,
+        records=records,
+        events=log,
+        observables=recorded,
+        defenders=drecords,
     )
 
 

@@ -219,7 +219,9 @@ def explain(
     values = sc.parameters.model_dump()
     table = Table(title=f"parameters of {sc.name}", show_lines=False)
     for col in ("parameter", "value", "default", "unit", "mechanism", "grounding"):
-        table.add_column(col, overflow="fold")
+        # Names are never folded, however long the groundings are.
+        width = max(len(p.name) for p in PARAMETERS) if col == "parameter" else None
+        table.add_column(col, overflow="fold", min_width=width)
     for p in PARAMETERS:
         v = values[p.name]
         mark = "" if v == p.default else " *"

@@ -16,6 +16,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from spirallab.experiments.spec import Outputs
+from spirallab.model.defender_results import DEFENDER_COLUMNS, defender_outputs
 from spirallab.model.result import SimulationResult
 
 POOLED = "ALL"
@@ -29,6 +30,8 @@ def output_columns(outputs: Outputs, by_years: list[int]) -> list[str]:
             cols += [f"p_phase{k}_by_{y}" for y in by_years for k in range(2, 6)]
         elif kind == "years_in_phase":
             cols += [f"years_in_phase{k}" for k in range(1, 6)]
+        elif kind == "defenders":  # issue 11
+            cols += list(DEFENDER_COLUMNS)
         else:
             cols.append(kind)
     return cols
@@ -63,6 +66,8 @@ def summarise(result: SimulationResult, outputs: Outputs, by_years: list[int]) -
             table["final_repression"] = per_country(rep, "mean")
         elif kind == "final_phase":
             table["final_phase"] = per_country(phases[-1].astype(np.float64), "mean")
+        elif kind == "defenders":  # issue 11
+            table.update(defender_outputs(result))
     frame = pd.DataFrame(table)
     frame.insert(0, "country", ids)
     return frame

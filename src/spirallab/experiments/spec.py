@@ -118,8 +118,11 @@ class Factor(_Strict):
         return self
 
 
-OutputKind = Literal["p_reach", "years_in_phase", "backsliding", "final_repression", "final_phase"]
-OUTPUT_KINDS: tuple[OutputKind, ...] = get_args(OutputKind)
+OutputKind = Literal[
+    "p_reach", "years_in_phase", "backsliding", "final_repression", "final_phase", "defenders"
+]
+# The default statistics; "defenders" (issue 11) is asked for by name.
+OUTPUT_KINDS: tuple[OutputKind, ...] = get_args(OutputKind)[:5]
 
 
 class Outputs(_Strict):
@@ -129,7 +132,9 @@ class Outputs(_Strict):
         default_factory=lambda: list(OUTPUT_KINDS),
         description="p_reach: P(phase k reached by year Y), k=2..5; years_in_phase: median years"
         " in each phase; backsliding: share of runs whose phase ever fell; final_repression and"
-        " final_phase: means in the last year.",
+        " final_phase: means in the last year; defenders (only if asked for): attacks per"
+        " defender-year at home, overall and in the capital and rural groups, and killings per"
+        " run.",
     )
     by_years: list[Annotated[int, Field(ge=1800, le=2200)]] = Field(
         default_factory=list, description="Years Y for p_reach (default: the scenario's end)."

@@ -127,7 +127,9 @@ def _simulate_points(task: ChunkTask) -> Iterator[tuple[int, SimulationResult]]:
     seeds = [
         task.seed if task.common_random_numbers else point_seed(task.seed, p) for p in task.points
     ]
-    if not all(name.startswith("parameters.") for name in task.factor_names):
+    # Side by side needs only parameters to vary, and keeps no defender outcomes (issue 11).
+    wants_defenders = "defenders" in task.outputs.statistics
+    if wants_defenders or not all(name.startswith("parameters.") for name in task.factor_names):
         for point, scenario, seed in zip(task.points, scenarios, seeds, strict=True):
             yield (
                 point,

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from spirallab.model import kernel, pcg64
+from spirallab.model import defender_results, defenders, kernel, pcg64
 from spirallab.model.events import BIT, DETAILS, EVENT_BITS, EVENT_NAMES, PHASE_SHIFT, empty_events
 from spirallab.model.params import PARAMETERS
 from spirallab.model.setup import LEVER_KINDS, Setup, initial_state
@@ -71,6 +71,7 @@ class ChunkOutput:
     first_replicate: int
     records: npt.NDArray[np.float32]  # (n_years, n_obs, C, R_chunk)
     events: pd.DataFrame
+    defenders: npt.NDArray[np.float32] | None = None  # issue 11: (years, outcomes, C, G, R)
 
 
 def block_draws(seed: int, block: int, n_steps: int, n_countries: int) -> npt.NDArray[np.float32]:
@@ -95,10 +96,18 @@ def run_chunk(
     what is recorded; neither changes the trajectories. ``out``, if given, is where the records
     go, shaped (n_years, n_obs, C, n_replicates) (a view into a larger array is fine).
     """
+
     def tile_draws(i: int) -> TileDraws:
         return _KERNEL_DRAWS, pcg64.initial_state(seed, first_block + i)
 
     records = _records(setup, n_replicates, observables) if out is None else out
+    # Defenders (issue 11): their random keys come from the seed and the replicate's index.
+    drecords = defender_results.allocate(setup, n_replicates)
+
+    def tile_keys(i: int) -> npt.NDArray[np.uint64]:
+        reps = (first_block + i) * BLOCK + np.arange(BLOCK)
+        return defenders.lane_keys(np.full(BLOCK, seed % 2**64, dtype=np.uint64), reps)
+
     frame = _simulate(
         setup,
         tile_draws,
@@ -109,8 +118,10 @@ def run_chunk(
         events,
         first_block * BLOCK,
         progress,
+        tile_keys,
+        drecords,
     )
-    return ChunkOutput(first_block * BLOCK, records, frame)
+    return ChunkOutput(first_block * BLOCK, records, frame, drecords)
 
 
 def run_points(
@@ -149,8 +160,15 @@ def run_points(
         tile[..., : hi - lo] = draws[..., lo:hi]
         return tile, _NO_RNG
 
+    point_seeds = np.array([int(x) % 2**64 for x in seeds], dtype=np.uint64)
+
+    def tile_keys(i: int) -> npt.NDArray[np.uint64]:  # defenders (issue 11), as in run_chunk
+        cols = i * BLOCK + np.arange(BLOCK)
+        point = np.minimum(cols // replicates, n_points - 1)
+        return defenders.lane_keys(point_seeds[point], cols % replicates)
+
     records = _records(setup, n_cols, observables)
-    _simulate(setup, tile_draws, n_cols, columns, observables, records, False, 0, None)
+    _simulate(setup, tile_draws, n_cols, columns, observables, records, False, 0, None, tile_keys)
     return records
 
 
@@ -226,6 +244,8 @@ def _simulate(
     events: bool,
     replicate_offset: int,
     progress: Tick | None,
+    tile_keys: Callable[[int], npt.NDArray[np.uint64]] | None = None,
+    drecords: npt.NDArray[np.float32] | None = None,
 ) -> pd.DataFrame:
     """Run the kernel over every block of ``n_cols`` columns into ``records``; the events frame."""
     c = setup.n_countries
@@ -258,6 +278,10 @@ def _simulate(
     tile = np.zeros(c * kernel.ROW_SIZE, dtype=np.float32)
     total = np.zeros(BLOCK, dtype=np.float32)
     found: list[tuple[npt.NDArray[Any], ...]] = []
+    # Defenders (issue 11): their kernel inputs, and the events their codes hold.
+    dinputs = defenders.kernel_inputs(setup.defenders, c, n_years, n_steps, events)
+    dfound: list[tuple[npt.NDArray[np.intp], ...]] = []
+    no_keys = np.zeros(BLOCK, dtype=np.uint64)
     n_tiles = -(-n_cols // BLOCK)
     reported = 0
     for i in range(n_tiles):
@@ -276,9 +300,14 @@ def _simulate(
             codes,
             tile,
             total,
+            dx := defenders.pack(
+                dinputs, tile_keys(i) if tile_keys and dinputs[0] else no_keys, drecords
+            ),
         )
         if events:
             found.append(_event_rows(codes.reshape(n_steps, c, BLOCK), n_valid, lo))
+            if dinputs[0]:
+                dfound.append(defender_results.event_rows(dx, n_valid, lo))
         if progress is not None:
             years_done = (n_years - 1) * (i + 1) // n_tiles
             if years_done > reported:
@@ -286,7 +315,10 @@ def _simulate(
                 reported = years_done
     if not events:
         return empty_events(setup.country_ids)
-    return _events_frame(setup, found, replicate_offset)
+    frame = _events_frame(setup, found, replicate_offset)
+    if dinputs[0]:
+        frame = defender_results.merge_events(frame, setup, dfound, replicate_offset)
+    return frame
 
 
 _EVENT_MASK = np.uint32((1 << len(EVENT_BITS)) - 1)
@@ -431,7 +463,7 @@ def run(
             view = part(b0, n)
             if view is not None:
                 view[...] = out.records
-                out = ChunkOutput(out.first_replicate, view, out.events)
+                out = ChunkOutput(out.first_replicate, view, out.events, out.defenders)
             outs.append(out)
             tick(n_years)
     return outs

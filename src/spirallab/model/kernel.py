@@ -22,13 +22,14 @@ operations round as written and the results equal the NumPy reference engine's b
 
 from __future__ import annotations
 
+import contextlib
 from collections import namedtuple
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from spirallab.model import government, network, partners, society
+from spirallab.model import defenders, government, kernel_cache, network, partners, society
 from spirallab.model.context import Switches
 from spirallab.model.events import BIT, PHASE_SHIFT
 from spirallab.model.f32math import at, njit, put
@@ -94,6 +95,7 @@ def run_tile(
     codes: npt.NDArray[np.uint32],  # (steps * C * LANES,), or (C * LANES,) when events are off
     tile: npt.NDArray[np.float32],  # (C * ROW_SIZE,) work space
     total: npt.NDArray[np.float32],  # (LANES,) work space
+    dx: Any,  # defenders (issue 11): defenders.pack(...); dx[0] == 0 when there are none
 ) -> None:
     """Simulate one tile of replicates over the whole run (see the module docstring)."""
     n_c = starts.shape[0]
@@ -107,6 +109,11 @@ def run_tile(
             for j in range(LANES):
                 tile[c * ROW_SIZE + r * LANES + j] = init[r, c, j]
     _record(tile, obs_rows, records, 0, col0, n_valid)
+    # --- defenders (issue 11): state, and the year-0 record ---
+    ds = dx[12]  # zeroed by defenders.pack (the kernel allocates nothing)
+    if dx[0]:
+        defenders.record_year(dx, ds, 0, col0, n_valid)
+    # --- end defenders ---
 
     for yi in range(1, n_years):
         year = years[yi]
@@ -134,6 +141,8 @@ def run_tile(
                             tile[b + OFS.u_phase + d * LANES + j] = draws[t, d, c, j]
                 for j in range(LANES):
                     _gather_lane(tile, b, j, codes, e, started, dt, dens, params, on)
+            if dx[0]:  # defenders (issue 11): attacks on visible defenders draw attention
+                defenders.alarm_into_demand(tile, ds)
             for j in range(LANES):
                 total[j] = ZERO
             for c in range(n_c):
@@ -177,7 +186,11 @@ def run_tile(
                         params,
                         on,
                     )
+                if dx[0]:  # defenders (issue 11): threats, attacks, protection, consequences
+                    defenders.defenders_step(tile, b, c, t, yi, dt, mv, sv, params, on, dx, ds)
         _record(tile, obs_rows, records, yi, col0, n_valid)
+        if dx[0]:  # defenders (issue 11)
+            defenders.record_year(dx, ds, yi, col0, n_valid)
 
 
 @njit(inline="always", error_model="numpy")
@@ -510,3 +523,9 @@ def _record(tile: Any, obs_rows: Any, records: Any, yi: int, col0: int, n_valid:
         for c in range(n_c):
             for j in range(n_valid):
                 records[yi, o, c, col0 + j] = tile[c * ROW_SIZE + r + j]
+
+
+# Numba's cache checks only this file's timestamp, yet run_tile inlines the rule modules: drop
+# the cached machine code when any of them changed (kernel_cache.py), before the first call.
+with contextlib.suppress(OSError):  # unreadable sources: Numba's own check remains
+    kernel_cache.clear_if_stale(kernel_cache.cache_dir_of(run_tile))

@@ -38,6 +38,8 @@ class SimulationResult:
     records: npt.NDArray[np.float32]
     events: pd.DataFrame
     observables: tuple[str, ...] = OBSERVABLES
+    # Issue 11: yearly defender outcomes (years, outcomes, C, groups, R) when there are defenders.
+    defenders: npt.NDArray[np.float32] | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -130,6 +132,10 @@ class SimulationResult:
                 cols[name] = values
         cols["norm_density"] = np.repeat(self.setup.density[yi], n_r).astype(np.float32)
         cols["insurgency"] = np.repeat(self.setup.insurgency[yi, ci], n_r).astype(bool)
+        if self.defenders is not None:  # issue 11: per country-year defender outcomes
+            from spirallab.model.defender_results import frame_columns
+
+            cols.update(frame_columns(self.defenders, yi, ci))
         df = pd.DataFrame(cols)
         return df.sort_values(["replicate", "country", "year"], kind="stable", ignore_index=True)
 
@@ -212,7 +218,7 @@ class SimulationResult:
                 f"{len(not_simulated)} countr{'y is' if len(not_simulated) == 1 else 'ies are'} "
                 "not simulated: they start after the last simulated year or end before the first"
             )
-        return {
+        out: dict[str, Any] = {
             "scenario": self.scenario.name,
             "description": self.scenario.description,
             "seed": self.seed,
@@ -229,6 +235,11 @@ class SimulationResult:
             "starts_moved": moved,
             "not_simulated": not_simulated,
         }
+        if self.defenders is not None:  # issue 11
+            from spirallab.model.defender_results import summary
+
+            out["defenders"] = summary(self.setup, self.defenders)
+        return out
 
     def fingerprint(self) -> dict[str, Any]:
         """What identifies this run's numbers (recorded in every file :meth:`save` writes)."""

@@ -14,8 +14,10 @@ import numpy as np
 import numpy.typing as npt
 
 from spirallab.model.context import Switches
+from spirallab.model.defenders import DefenderSetup, build_defenders
 from spirallab.model.state import ACCEPTANCE, DENIAL, RHETORIC, SILENT, State
 from spirallab.model.worldtime import norm_density
+from spirallab.scenarios.defenders import PROTECTION_KINDS
 from spirallab.scenarios.schema import Country, LeverKind, Scenario, TimeVarying
 
 F32 = npt.NDArray[np.float32]
@@ -57,6 +59,8 @@ class Setup:
     initial_leaders: F32
     initial_legitimacy: F32
     levers: tuple[LeverTrack, ...]
+    # Defenders and protection levers (issue 11); None: the engine runs without them.
+    defenders: DefenderSetup | None = None
 
     @property
     def n_countries(self) -> int:
@@ -112,6 +116,8 @@ def build_setup(scenario: Scenario, start: int | None = None, end: int | None = 
 
     tracks: list[LeverTrack] = []
     for lever in scenario.levers:
+        if lever.kind.value in PROTECTION_KINDS:
+            continue  # stepped by the defenders (model/defenders.py)
         strength = np.zeros((len(years), len(countries)), dtype=np.float32)
         active = (years >= lever.start) & (years <= lever.end)
         cols = [i for i, cid in enumerate(ids) if lever.targets == "all" or cid in lever.targets]
@@ -146,10 +152,12 @@ def build_setup(scenario: Scenario, start: int | None = None, end: int | None = 
         initial_leaders=const("key_leaders"),
         initial_legitimacy=const("legitimacy"),
         levers=tuple(tracks),
+        defenders=build_defenders(scenario, countries, years, stack("non_state_threat")),
     )
 
 
-LEVER_KINDS: tuple[str, ...] = tuple(k.value for k in LeverKind)
+# The spiral's levers, stepped by the kernel's lever rows; protection levers go to defenders.
+LEVER_KINDS: tuple[str, ...] = tuple(k.value for k in LeverKind if k.value not in PROTECTION_KINDS)
 
 
 def initial_state(

@@ -544,6 +544,10 @@ def build_report(
             parts += [overview_html(results, shares, order, names, xlim), timing, table, sections]
         else:
             parts += [nav_html(detailed, names), table, sections, timing]
+    if "defenders" in summary:  # issue 11
+        from spirallab.report.defenders import defenders_html
+
+        parts.append(defenders_html(summary["defenders"]))
     rates = stats.event_rates(events, int(replicates))
     parts.append(events_table_html(rates, order, names))
     title = f"Spiral Lab report: {summary.get('scenario', 'scenario')} (seed {summary.get('seed')})"

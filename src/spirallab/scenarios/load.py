@@ -13,7 +13,7 @@ from annotated_types import Ge, Le
 from pydantic import BaseModel, ValidationError
 
 from spirallab.errors import InputError, key_path
-from spirallab.scenarios.schema import Scenario
+from spirallab.scenarios.schema import Scenario, quote_list
 
 BUILTIN_PACKAGE = "spirallab.scenarios.builtin"
 M = TypeVar("M", bound=BaseModel)
@@ -192,7 +192,7 @@ def _expected(err: Any, root: type[BaseModel]) -> str | None:
             if owner2 is not None and key2 is not None:
                 parent = _inner_model(owner2.model_fields[key2].annotation)
         if parent is not None:
-            return "one of: " + ", ".join(parent.model_fields)
+            return "one of: " + quote_list(list(parent.model_fields))  # 100+ parameters
         return None
     owner, key = _model_at(loc, root)
     if owner is None or key is None or key not in owner.model_fields:

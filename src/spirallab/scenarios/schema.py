@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from spirallab.model.params import Parameters
+from spirallab.scenarios.defenders import DefenderGroup, DefendersConfig, check_defenders
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 YEAR_MIN, YEAR_MAX = 1800, 2200
@@ -175,6 +176,17 @@ class Country(_Strict):
         description="Spells of significant armed insurgency, [start, end] (end null if ongoing).",
         json_schema_extra=_meta("years", "001 Phase 2; issue 2 facts"),
     )
+    # --- defenders (issue 11) ---
+    non_state_threat: TimeVarying = Field(
+        default=0.0,
+        description="Threat to defenders from non-state perpetrators (armed groups, local power"
+        " holders).",
+        json_schema_extra=_meta("share (0-1)", "000: non-state violators; 002; assumption"),
+    )
+    defenders: list[DefenderGroup] = Field(
+        default_factory=list, description="Groups of individual human rights defenders (002, 004)."
+    )
+    # --- end defenders ---
     notes: str = Field(default="", description="Why the covariates have these values.")
     reference_outcomes: list[ReferenceOutcome] = Field(
         default_factory=list, description="Historical outcomes for the report; never scheduled."
@@ -212,6 +224,18 @@ class LeverKind(StrEnum):
     fund_domestic_groups = "fund_domestic_groups"
     imposed_crackdown = "imposed_crackdown"
     regime_change = "regime_change"
+    # Protection of defenders (issue 11; scenarios/defenders.py): formal big-M ...
+    un_communication = "un_communication"
+    regional_mechanism = "regional_mechanism"
+    national_programme = "national_programme"
+    embassy_guidelines = "embassy_guidelines"
+    temporary_relocation = "temporary_relocation"
+    # ... and informal small-m (002).
+    rapid_alerts = "rapid_alerts"
+    accompaniment = "accompaniment"
+    visibility_campaign = "visibility_campaign"
+    urgent_actions = "urgent_actions"
+    training = "training"
 
 
 class Lever(_Strict):
@@ -224,6 +248,9 @@ class Lever(_Strict):
     strength: Share = 0.5
     phases: Annotated[list[Annotated[int, Field(ge=1, le=5)]], Field(min_length=1)] | None = Field(
         None, description="Apply only while the target is in one of these phases."
+    )
+    groups: list[str] | None = Field(
+        None, description="Protection levers only: the defender groups it reaches (default all)."
     )
     note: str = ""
 
@@ -315,6 +342,9 @@ class Scenario(_Strict):
     countries: list[Country] = Field(default_factory=list)
     synthetic: SyntheticWorld | None = None
     levers: list[Lever] = Field(default_factory=list)
+    defenders: DefendersConfig | None = Field(
+        None, description="Human rights defenders and their protection (issue 11)."
+    )
     # The file it was read from, for error messages about its values (not part of the scenario).
     _source: str | None = PrivateAttr(default=None)
 
@@ -346,6 +376,7 @@ class Scenario(_Strict):
                         f"levers[{i}].targets: unknown country {unknown[0]!r}; "
                         f"expected one of {quote_list(sorted(known))}"
                     )
+        check_defenders(self)
         first = self.start or min((c.start for c in self.countries), default=self.end)
         if self.end <= first:
             raise ValueError(f"end {self.end} must be after the first simulated year {first}")

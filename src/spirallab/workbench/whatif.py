@@ -47,12 +47,13 @@ MAX_HORIZON = 30
 
 def lever_kinds() -> list[tuple[str, str]]:
     """(kind, label) of every lever the form offers, the scenario schema's order."""
+    from spirallab.scenarios.defenders import PROTECTION_KINDS
     from spirallab.scenarios.schema import LeverKind
 
     return [
         (k.value, LEVER_LABELS.get(k.value, k.value.replace("_", " ").capitalize()))
         for k in LeverKind
-        if k.value not in NOT_LEVERS
+        if k.value not in NOT_LEVERS and k.value not in PROTECTION_KINDS  # these need defenders
     ]
 
 

@@ -249,14 +249,16 @@ def test_uncommitted_part_is_run_again(finished: tuple[Path, Path]) -> None:
 
 # --- defect 27: a second --resume while the sweep runs -------------------------------------------
 
+# Long enough (about 20 s of work at 2,000 runs/s) that the first sweep still runs while the
+# second starts; it is killed as soon as the second has answered.
 SLOW = """
 name = "slow"
 scenario = "book-eleven"
-replicates = 20
+replicates = 100
 seed = 1
 [design]
 kind = "lhs"
-samples = 40
+samples = 400
 [[factors]]
 name = "levers[0].strength"
 low = 0.0
