@@ -6,7 +6,10 @@ every country-replicate). Column names are stable and documented in docs/experim
 - ``p_phase{k}_by_{Y}``: share of runs that reached phase k (or higher) by the end of year Y;
 - ``years_in_phase{k}``: median number of recorded years spent in phase k;
 - ``backsliding``: share of runs whose phase fell at least once;
-- ``final_repression`` and ``final_phase``: means in the last simulated year.
+- ``final_repression`` and ``final_phase``: means in each country's last shown year.
+
+Like a run's summary, every statistic stops at a country's ``end`` (the engine simulates the
+years after it, but they are never shown).
 """
 
 from __future__ import annotations
@@ -40,8 +43,11 @@ def output_columns(outputs: Outputs, by_years: list[int]) -> list[str]:
 def summarise(result: SimulationResult, outputs: Outputs, by_years: list[int]) -> pd.DataFrame:
     """One row per country plus the pooled row; columns as :func:`output_columns`."""
     ids = [*result.country_ids, POOLED]
-    first = result.first_year_reached()  # (5, C, R)
-    phases = result.phases  # (Y, C, R)
+    first = result.first_year_reached(shown=True)  # (5, C, R)
+    phases = result.shown_phases()  # (Y, C, R), 0 outside start..end
+    # Row of each country's last shown year (its end, else the run's last year).
+    last = np.searchsorted(result.years, result.country_ends())
+    cols = np.arange(len(result.country_ids))
     table: dict[str, npt.NDArray[np.float64]] = {}
 
     def per_country(x: npt.NDArray[np.float64], how: str) -> npt.NDArray[np.float64]:
@@ -60,12 +66,14 @@ def summarise(result: SimulationResult, outputs: Outputs, by_years: list[int]) -
                 years = (phases == k).sum(axis=0).astype(np.float64)
                 table[f"years_in_phase{k}"] = per_country(years, "median")
         elif kind == "backsliding":
-            table["backsliding"] = per_country(result.backslid().astype(np.float64), "mean")
+            back = result.backslid(shown=True).astype(np.float64)
+            table["backsliding"] = per_country(back, "mean")
         elif kind == "final_repression":
-            rep = result.array("repression")[-1].astype(np.float64)
+            rep = result.array("repression")[last, cols].astype(np.float64)
             table["final_repression"] = per_country(rep, "mean")
         elif kind == "final_phase":
-            table["final_phase"] = per_country(phases[-1].astype(np.float64), "mean")
+            final = result.phases[last, cols].astype(np.float64)
+            table["final_phase"] = per_country(final, "mean")
         elif kind == "defenders":  # issue 11
             table.update(defender_outputs(result))
     frame = pd.DataFrame(table)

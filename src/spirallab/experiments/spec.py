@@ -132,9 +132,9 @@ class Outputs(_Strict):
         default_factory=lambda: list(OUTPUT_KINDS),
         description="p_reach: P(phase k reached by year Y), k=2..5; years_in_phase: median years"
         " in each phase; backsliding: share of runs whose phase ever fell; final_repression and"
-        " final_phase: means in the last year; defenders (only if asked for): attacks per"
-        " defender-year at home, overall and in the capital and rural groups, and killings per"
-        " run.",
+        " final_phase: means in each country's last shown year (its end); defenders (only if"
+        " asked for): attacks per defender-year at home, overall and in the capital and rural"
+        " groups, and killings per run.",
     )
     by_years: list[Annotated[int, Field(ge=1800, le=2200)]] = Field(
         default_factory=list, description="Years Y for p_reach (default: the scenario's end)."
@@ -263,7 +263,8 @@ def load_experiment(
         raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=path) from None
     except RecursionError:
         raise InputError(
-            "malformed TOML: arrays or tables nested too deeply", file=path,
+            "malformed TOML: arrays or tables nested too deeply",
+            file=path,
             expected="an experiment file (a few levels of tables at most)",
         ) from None
     except OSError as exc:
