@@ -251,6 +251,9 @@ def _simulate(
     c = setup.n_countries
     n_years = len(setup.years)
     n_steps = (n_years - 1) * setup.steps_per_year
+    # The kernel writes records by element offsets from their strides, replicates contiguous.
+    if records.dtype != np.float32 or records.strides[-1] != 4 or records.ndim != 4:
+        raise ValueError("records must be a float32 (years, obs, C, R) array, R contiguous")
     params = _param_tile(parameters, n_cols)
     init = _initial_tile(setup, params, parameters)
     kind, strength, phases = _lever_tracks(setup)

@@ -518,11 +518,17 @@ def _record(tile: Any, obs_rows: Any, records: Any, yi: int, col0: int, n_valid:
             put(T, b + OFS.institutions + j, index)
             below = at(T, b + OFS.mobilisation + j) * (ONE - at(T, b + OFS.fear + j))
             put(T, b + OFS.pressure_below + j, below)
+    # Element offsets from the strides (``records`` may be a view of a run's records, its last
+    # axis contiguous): 4-D indexing, with its negative-index wraparound, made LLVM gather and
+    # scatter here, which cost as much as a third of a full run's kernel.
+    s0, s1, s2 = records.strides[0] // 4, records.strides[1] // 4, records.strides[2] // 4
     for o in range(obs_rows.shape[0]):
         r = obs_rows[o] * LANES
         for c in range(n_c):
+            src = c * ROW_SIZE + r
+            dst = yi * s0 + o * s1 + c * s2 + col0
             for j in range(n_valid):
-                records[yi, o, c, col0 + j] = tile[c * ROW_SIZE + r + j]
+                put(records, dst + j, at(tile, src + j))
 
 
 # Numba's cache checks only this file's timestamp, yet run_tile inlines the rule modules: drop
