@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from spirallab.model.f32math import njit
 from spirallab.model.state import B
 
 Emit = Callable[..., None]
@@ -190,3 +191,98 @@ def empty_events(country_ids: list[str] | None = None) -> pd.DataFrame:
             "detail": pd.Categorical([], categories=list(DETAILS)),
         }
     )
+
+
+# --- The kernel's code array into event rows, already in the frame's order (compiled) ---
+
+EventRows = tuple[npt.NDArray[Any], ...]  # (column, country, year, event, from, to, detail)
+
+
+def bit_tables(decapitation: bool) -> tuple[npt.NDArray[np.int64], ...]:
+    """What :func:`tile_rows` needs to know about the bits: the event and detail of each bit,
+    and the bits of each event (``bits[starts[e]:starts[e + 1]]``, in bit order)."""
+    details = [d for _, d in EVENT_BITS]
+    if not decapitation:
+        details[BIT.crackdown] = "non-decapitating"
+    names = list(EVENT_NAMES)
+    event_of_bit = np.array([names.index(n) for n, _ in EVENT_BITS], dtype=np.int64)
+    detail_of_bit = np.array([DETAILS.index(d) for d in details], dtype=np.int64)
+    bits = np.argsort(event_of_bit, kind="stable").astype(np.int64)  # by event, then bit
+    starts = np.searchsorted(event_of_bit[bits], np.arange(len(names) + 1)).astype(np.int64)
+    return event_of_bit, detail_of_bit, bits, starts
+
+
+def tile_rows(
+    codes: npt.NDArray[np.uint32],
+    n_valid: int,
+    col0: int,
+    steps_per_year: int,
+    years: npt.NDArray[np.int64],
+    tables: tuple[npt.NDArray[np.int64], ...],
+) -> EventRows:
+    """The event rows of one tile's codes (steps, C, LANES), in the events frame's order.
+
+    The order is replicate, year, country, event, then the order the mechanisms raised them
+    in (step, then bit); walking the codes in that order gives the rows sorted, with no sort.
+    """
+    return _tile_rows(codes, n_valid, col0, steps_per_year, years, *tables)
+
+
+@njit(cache=True, error_model="numpy")
+def _tile_rows(
+    codes: Any,
+    n_valid: int,
+    col0: int,
+    spy: int,
+    years: Any,
+    event_of_bit: Any,
+    detail_of_bit: Any,
+    bits: Any,
+    starts: Any,
+) -> Any:
+    n_steps, n_c = codes.shape[0], codes.shape[1]
+    mask = np.uint32((1 << len(event_of_bit)) - 1)
+    n = 0
+    for t in range(n_steps):
+        for c in range(n_c):
+            for j in range(n_valid):
+                v = codes[t, c, j] & mask
+                while v:  # popcount
+                    v &= v - np.uint32(1)
+                    n += 1
+    col = np.empty(n, dtype=np.int64)
+    country = np.empty(n, dtype=np.int64)
+    year = np.empty(n, dtype=np.int64)
+    event = np.empty(n, dtype=np.int64)
+    before = np.empty(n, dtype=np.int8)
+    after = np.empty(n, dtype=np.int8)
+    detail = np.empty(n, dtype=np.int64)
+    transition, backslide = BIT.transition, BIT.backslide
+    k = 0
+    for j in range(n_valid):
+        for y in range(n_steps // spy):
+            for c in range(n_c):
+                any_event = np.uint32(0)
+                for s in range(spy):
+                    any_event |= codes[y * spy + s, c, j]
+                if not any_event & mask:
+                    continue
+                for e in range(starts.shape[0] - 1):
+                    for s in range(spy):
+                        v = codes[y * spy + s, c, j]
+                        for q in range(starts[e], starts[e + 1]):
+                            bit = bits[q]
+                            if (v >> np.uint32(bit)) & np.uint32(1):
+                                col[k] = col0 + j
+                                country[k] = c
+                                year[k] = years[y + 1]
+                                event[k] = e
+                                detail[k] = detail_of_bit[bit]
+                                if bit in (transition, backslide):
+                                    before[k] = (v >> np.uint32(PHASE_SHIFT)) & np.uint32(15)
+                                    after[k] = (v >> np.uint32(PHASE_SHIFT + 4)) & np.uint32(15)
+                                else:
+                                    before[k] = -1
+                                    after[k] = -1
+                                k += 1
+    return col, country, year, event, before, after, detail

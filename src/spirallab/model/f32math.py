@@ -244,4 +244,3 @@ def pow_array(x: npt.ArrayLike, y: npt.ArrayLike) -> npt.NDArray[np.float32]:
         np.asarray(x, dtype=np.float32), np.asarray(y, dtype=np.float32)
     )
     return out
-
