@@ -225,13 +225,14 @@ def tile_rows(
     The order is replicate, year, country, event, then the order the mechanisms raised them
     in (step, then bit); walking the codes in that order gives the rows sorted, with no sort.
     """
-    return _tile_rows(codes, n_valid, col0, steps_per_year, years, *tables)
+    # Lane-major, so that the walk reads memory in order.
+    by_lane = np.ascontiguousarray(codes[:, :, :n_valid].transpose(2, 0, 1))
+    return _tile_rows(by_lane, col0, steps_per_year, years, *tables)
 
 
 @njit(cache=True, error_model="numpy")
 def _tile_rows(
-    codes: Any,
-    n_valid: int,
+    codes: Any,  # (lanes, steps, countries)
     col0: int,
     spy: int,
     years: Any,
@@ -240,38 +241,40 @@ def _tile_rows(
     bits: Any,
     starts: Any,
 ) -> Any:
-    n_steps, n_c = codes.shape[0], codes.shape[1]
+    n_lanes, n_steps, n_c = codes.shape
+    flat = codes.reshape(-1)
     mask = np.uint32((1 << len(event_of_bit)) - 1)
     n = 0
-    for t in range(n_steps):
-        for c in range(n_c):
-            for j in range(n_valid):
-                v = codes[t, c, j] & mask
-                while v:  # popcount
-                    v &= v - np.uint32(1)
-                    n += 1
+    for i in range(flat.shape[0]):
+        v = flat[i] & mask
+        while v:  # popcount
+            v &= v - np.uint32(1)
+            n += 1
     col = np.empty(n, dtype=np.int64)
-    country = np.empty(n, dtype=np.int64)
+    country = np.empty(n, dtype=np.int32)
     year = np.empty(n, dtype=np.int64)
-    event = np.empty(n, dtype=np.int64)
+    event = np.empty(n, dtype=np.int8)
     before = np.empty(n, dtype=np.int8)
     after = np.empty(n, dtype=np.int8)
-    detail = np.empty(n, dtype=np.int64)
+    detail = np.empty(n, dtype=np.int8)
     transition, backslide = BIT.transition, BIT.backslide
+    n_events = starts.shape[0] - 1
     k = 0
-    for j in range(n_valid):
+    for j in range(n_lanes):
         for y in range(n_steps // spy):
             for c in range(n_c):
-                any_event = np.uint32(0)
+                t0 = (j * n_steps + y * spy) * n_c + c  # the year's first step
+                seen = np.uint32(0)
                 for s in range(spy):
-                    any_event |= codes[y * spy + s, c, j]
-                if not any_event & mask:
+                    seen |= flat[t0 + s * n_c]
+                if not seen & mask:
                     continue
-                for e in range(starts.shape[0] - 1):
+                # The country-year's events in order; an event's steps in order, then bits.
+                for e in range(n_events):
                     for s in range(spy):
-                        v = codes[y * spy + s, c, j]
-                        for q in range(starts[e], starts[e + 1]):
-                            bit = bits[q]
+                        v = flat[t0 + s * n_c]
+                        for b in range(starts[e], starts[e + 1]):
+                            bit = bits[b]
                             if (v >> np.uint32(bit)) & np.uint32(1):
                                 col[k] = col0 + j
                                 country[k] = c
