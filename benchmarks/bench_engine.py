@@ -44,10 +44,10 @@ def timed_rate(
 ) -> tuple[float, float, float]:
     """(median seconds, median country-steps per second, first run's rate) of ``repeats`` runs.
 
-    The first run of a size also pays for faulting in its fresh record memory, which with the
-    kernel's transparent huge pages (NumPy asks for them) can mean the kernel compacting memory
-    first: seconds at 10^6 country-replicates on a fragmented machine, milliseconds once pages
-    are free. The median is of the repeats; the first is printed beside it.
+    The first run of a size also pays for faulting in its fresh record memory, which on a VM
+    that hands freed pages back to its host can take seconds at 10^6 country-replicates (and
+    milliseconds once the memory was recently used). The median is of the repeats; the first
+    is printed beside it.
     """
     rates, seconds = [], []
     for i in range(repeats):
