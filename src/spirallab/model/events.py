@@ -238,6 +238,21 @@ def tile_rows(
     return _tile_rows(by_lane, col0, steps_per_year, years, *tables)
 
 
+@njit(inline="always", error_model="numpy")
+def _put_row(rows: Any, k: int, col: int, c: int, year: int, bit: int, v: Any, tables: Any) -> int:
+    """Row ``k``: the event of ``bit`` in code ``v``; returns the next row's index."""
+    event_of_bit, detail_of_bit = tables
+    rows[0][k] = col
+    rows[1][k] = c
+    rows[2][k] = year
+    rows[3][k] = event_of_bit[bit]
+    rows[6][k] = detail_of_bit[bit]
+    phased = bit in (BIT.transition, BIT.backslide)
+    rows[4][k] = (v >> np.uint32(PHASE_SHIFT)) & np.uint32(15) if phased else -1
+    rows[5][k] = (v >> np.uint32(PHASE_SHIFT + 4)) & np.uint32(15) if phased else -1
+    return k + 1
+
+
 @njit(cache=True, error_model="numpy")
 def _tile_rows(
     codes: Any,  # (lanes, steps, countries)
@@ -265,7 +280,8 @@ def _tile_rows(
     before = np.empty(n, dtype=np.int8)
     after = np.empty(n, dtype=np.int8)
     detail = np.empty(n, dtype=np.int8)
-    transition, backslide = BIT.transition, BIT.backslide
+    rows = (col, country, year, event, before, after, detail)
+    tables = (event_of_bit, detail_of_bit)
     n_events = starts.shape[0] - 1
     k = 0
     for j in range(n_lanes):
@@ -277,23 +293,17 @@ def _tile_rows(
                     seen |= flat[t0 + s * n_c]
                 if not seen & mask:
                     continue
+                if spy == 1:  # one code: its set bits in event order
+                    v = flat[t0]
+                    for b in range(bits.shape[0]):
+                        if (v >> np.uint32(bits[b])) & np.uint32(1):
+                            k = _put_row(rows, k, col0 + j, c, years[y + 1], bits[b], v, tables)
+                    continue
                 # The country-year's events in order; an event's steps in order, then bits.
                 for e in range(n_events):
                     for s in range(spy):
                         v = flat[t0 + s * n_c]
                         for b in range(starts[e], starts[e + 1]):
-                            bit = bits[b]
-                            if (v >> np.uint32(bit)) & np.uint32(1):
-                                col[k] = col0 + j
-                                country[k] = c
-                                year[k] = years[y + 1]
-                                event[k] = e
-                                detail[k] = detail_of_bit[bit]
-                                if bit in (transition, backslide):
-                                    before[k] = (v >> np.uint32(PHASE_SHIFT)) & np.uint32(15)
-                                    after[k] = (v >> np.uint32(PHASE_SHIFT + 4)) & np.uint32(15)
-                                else:
-                                    before[k] = -1
-                                    after[k] = -1
-                                k += 1
+                            if (v >> np.uint32(bits[b])) & np.uint32(1):
+                                k = _put_row(rows, k, col0 + j, c, years[y + 1], bits[b], v, tables)
     return col, country, year, event, before, after, detail
