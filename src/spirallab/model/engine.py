@@ -16,14 +16,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from spirallab.model import defender_results, defenders, kernel, pcg64
-from spirallab.model.events import BIT, DETAILS, EVENT_BITS, EVENT_NAMES, PHASE_SHIFT, empty_events
+from spirallab.model.events import (
+    DETAILS,
+    EVENT_NAMES,
+    EventRows,
+    bit_tables,
+    empty_events,
+    tile_rows,
+)
 from spirallab.model.params import PARAMETERS
 from spirallab.model.setup import LEVER_KINDS, Setup, initial_state
 from spirallab.model.state import ROW, STATE_ROWS
@@ -251,6 +257,9 @@ def _simulate(
     c = setup.n_countries
     n_years = len(setup.years)
     n_steps = (n_years - 1) * setup.steps_per_year
+    # The kernel writes records by element offsets from their strides, replicates contiguous.
+    if records.dtype != np.float32 or records.strides[-1] != 4 or records.ndim != 4:
+        raise ValueError("records must be a float32 (years, obs, C, R) array, R contiguous")
     params = _param_tile(parameters, n_cols)
     init = _initial_tile(setup, params, parameters)
     kind, strength, phases = _lever_tracks(setup)
@@ -277,7 +286,9 @@ def _simulate(
     )
     tile = np.zeros(c * kernel.ROW_SIZE, dtype=np.float32)
     total = np.zeros(BLOCK, dtype=np.float32)
-    found: list[tuple[npt.NDArray[Any], ...]] = []
+    found: list[EventRows] = []
+    years = setup.years.astype(np.int64)
+    bit_tables_ = bit_tables(setup.switches.decapitation)
     # Defenders (issue 11): their kernel inputs, and the events their codes hold.
     dinputs = defenders.kernel_inputs(setup.defenders, c, n_years, n_steps, events)
     dfound: list[tuple[npt.NDArray[np.intp], ...]] = []
@@ -305,7 +316,16 @@ def _simulate(
             ),
         )
         if events:
-            found.append(_event_rows(codes.reshape(n_steps, c, BLOCK), n_valid, lo))
+            found.append(
+                tile_rows(
+                    codes.reshape(n_steps, c, BLOCK),
+                    n_valid,
+                    lo,
+                    setup.steps_per_year,
+                    years,
+                    bit_tables_,
+                )
+            )
             if dinputs[0]:
                 dfound.append(defender_results.event_rows(dx, n_valid, lo))
         if progress is not None:
@@ -321,63 +341,28 @@ def _simulate(
     return frame
 
 
-_EVENT_MASK = np.uint32((1 << len(EVENT_BITS)) - 1)
+def _events_frame(setup: Setup, found: list[EventRows], replicate_offset: int) -> pd.DataFrame:
+    """The tidy events frame from the tiles' rows (each tile's in order, tiles in column order).
 
-
-def _event_rows(
-    codes: npt.NDArray[np.uint32], n_valid: int, col0: int
-) -> tuple[npt.NDArray[Any], ...]:
-    """(step, country, column, code) of every step and country-replicate with an event."""
-    valid = codes[:, :, :n_valid]
-    t, c, r = np.nonzero(valid & _EVENT_MASK)
-    return t, c, r + col0, valid[t, c, r]
-
-
-def _events_frame(
-    setup: Setup, found: list[tuple[npt.NDArray[Any], ...]], replicate_offset: int
-) -> pd.DataFrame:
-    """The tidy events frame, rows as the mechanisms raised them, sorted as it always was."""
+    Sorted by replicate, year, country and event; ties keep the order the mechanisms raised
+    them in (step, then bit), as :func:`spirallab.model.events.tile_rows` walks the codes.
+    """
     if not found or not sum(len(f[0]) for f in found):
         return empty_events(setup.country_ids)
-    t, c, r, v = (np.concatenate([f[k] for f in found]) for k in range(4))
-    n_steps = (len(setup.years) - 1) * setup.steps_per_year
-    # One row per set bit, in bit order within a step and country-replicate.
-    n_bits = len(EVENT_BITS)
-    bits = np.unpackbits(v.astype("<u4").view(np.uint8).reshape(-1, 4), axis=1, bitorder="little")
-    which, bit = np.nonzero(bits[:, :n_bits])
-    del bits
-    details = [d for _, d in EVENT_BITS]
-    if not setup.switches.decapitation:
-        details[BIT.crackdown] = "non-decapitating"
-    event_of_bit = np.array([list(EVENT_NAMES).index(n) for n, _ in EVENT_BITS], dtype=np.int64)
-    detail_of_bit = np.array([DETAILS.index(d) for d in details], dtype=np.int64)
-    phased = (bit == BIT.transition) | (bit == BIT.backslide)
-    shifted = v[which]
-    before = ((shifted >> np.uint32(PHASE_SHIFT)) & np.uint32(15)).astype(np.int8)
-    after = ((shifted >> np.uint32(PHASE_SHIFT + 4)) & np.uint32(15)).astype(np.int8)
-    step, country, col = t[which], c[which], r[which]
-    event, detail_ = event_of_bit[bit], detail_of_bit[bit]
-    from_ = np.where(phased, before, np.int8(-1))
-    to = np.where(phased, after, np.int8(-1))
-    year = setup.years[step // setup.steps_per_year + 1].astype(np.int64)
-    replicate = col.astype(np.int64) + replicate_offset
-    # Sorted by replicate, year, country and event; ties keep the order the mechanisms raised
-    # them in (step, then bit); one int64 key, well below 2**63 for any run that fits in memory.
-    key = col.astype(np.int64) * len(setup.years) + step // setup.steps_per_year
-    key = (key * setup.n_countries + country) * len(EVENT_NAMES) + event
-    order = np.argsort((key * n_steps + step) * n_bits + bit, kind="stable")
-    df = pd.DataFrame(
+    col, country, year, event, before, after, detail = (
+        np.concatenate([f[k] for f in found]) if len(found) > 1 else found[0][k] for k in range(7)
+    )
+    return pd.DataFrame(
         {
-            "replicate": replicate[order],
-            "country": pd.Categorical.from_codes(country[order], categories=setup.country_ids),
-            "year": year[order],
-            "event": pd.Categorical.from_codes(event[order], categories=list(EVENT_NAMES)),
-            "from_phase": pd.arrays.IntegerArray(from_[order], from_[order] < 0),
-            "to_phase": pd.arrays.IntegerArray(to[order], to[order] < 0),
-            "detail": pd.Categorical.from_codes(detail_[order], categories=list(DETAILS)),
+            "replicate": col + replicate_offset,
+            "country": pd.Categorical.from_codes(country, categories=setup.country_ids),
+            "year": year,
+            "event": pd.Categorical.from_codes(event, categories=list(EVENT_NAMES)),
+            "from_phase": pd.arrays.IntegerArray(before, before < 0),
+            "to_phase": pd.arrays.IntegerArray(after, after < 0),
+            "detail": pd.Categorical.from_codes(detail, categories=list(DETAILS)),
         }
     )
-    return df
 
 
 def _run_chunk_args(args: tuple[Setup, int, int, int, bool, tuple[str, ...]]) -> ChunkOutput:

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from spirallab.model.f32math import njit
 from spirallab.model.state import B
 
 Emit = Callable[..., None]
@@ -179,10 +181,17 @@ class EventLog:
 
 def empty_events(country_ids: list[str] | None = None) -> pd.DataFrame:
     """An events frame with no rows and the usual columns and types."""
+    # Building the categorical columns costs about 3 ms (pandas checks 150 country names), paid
+    # twice by every run without events; a copy of a kept one costs a tenth of that.
+    return _empty_events(tuple(country_ids or ())).copy()
+
+
+@lru_cache(maxsize=16)
+def _empty_events(country_ids: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "replicate": pd.Series(dtype="int64"),
-            "country": pd.Categorical([], categories=country_ids or []),
+            "country": pd.Categorical([], categories=list(country_ids)),
             "year": pd.Series(dtype="int64"),
             "event": pd.Categorical([], categories=list(EVENT_NAMES)),
             "from_phase": pd.Series(dtype="Int8"),
@@ -190,3 +199,111 @@ def empty_events(country_ids: list[str] | None = None) -> pd.DataFrame:
             "detail": pd.Categorical([], categories=list(DETAILS)),
         }
     )
+
+
+# --- The kernel's code array into event rows, already in the frame's order (compiled) ---
+
+EventRows = tuple[npt.NDArray[Any], ...]  # (column, country, year, event, from, to, detail)
+
+
+def bit_tables(decapitation: bool) -> tuple[npt.NDArray[np.int64], ...]:
+    """What :func:`tile_rows` needs to know about the bits: the event and detail of each bit,
+    and the bits of each event (``bits[starts[e]:starts[e + 1]]``, in bit order)."""
+    details = [d for _, d in EVENT_BITS]
+    if not decapitation:
+        details[BIT.crackdown] = "non-decapitating"
+    names = list(EVENT_NAMES)
+    event_of_bit = np.array([names.index(n) for n, _ in EVENT_BITS], dtype=np.int64)
+    detail_of_bit = np.array([DETAILS.index(d) for d in details], dtype=np.int64)
+    bits = np.argsort(event_of_bit, kind="stable").astype(np.int64)  # by event, then bit
+    starts = np.searchsorted(event_of_bit[bits], np.arange(len(names) + 1)).astype(np.int64)
+    return event_of_bit, detail_of_bit, bits, starts
+
+
+def tile_rows(
+    codes: npt.NDArray[np.uint32],
+    n_valid: int,
+    col0: int,
+    steps_per_year: int,
+    years: npt.NDArray[np.int64],
+    tables: tuple[npt.NDArray[np.int64], ...],
+) -> EventRows:
+    """The event rows of one tile's codes (steps, C, LANES), in the events frame's order.
+
+    The order is replicate, year, country, event, then the order the mechanisms raised them
+    in (step, then bit); walking the codes in that order gives the rows sorted, with no sort.
+    """
+    # Lane-major, so that the walk reads memory in order.
+    by_lane = np.ascontiguousarray(codes[:, :, :n_valid].transpose(2, 0, 1))
+    return _tile_rows(by_lane, col0, steps_per_year, years, *tables)
+
+
+@njit(inline="always", error_model="numpy")
+def _put_row(rows: Any, k: int, col: int, c: int, year: int, bit: int, v: Any, tables: Any) -> int:
+    """Row ``k``: the event of ``bit`` in code ``v``; returns the next row's index."""
+    event_of_bit, detail_of_bit = tables
+    rows[0][k] = col
+    rows[1][k] = c
+    rows[2][k] = year
+    rows[3][k] = event_of_bit[bit]
+    rows[6][k] = detail_of_bit[bit]
+    phased = bit in (BIT.transition, BIT.backslide)
+    rows[4][k] = (v >> np.uint32(PHASE_SHIFT)) & np.uint32(15) if phased else -1
+    rows[5][k] = (v >> np.uint32(PHASE_SHIFT + 4)) & np.uint32(15) if phased else -1
+    return k + 1
+
+
+@njit(cache=True, error_model="numpy")
+def _tile_rows(
+    codes: Any,  # (lanes, steps, countries)
+    col0: int,
+    spy: int,
+    years: Any,
+    event_of_bit: Any,
+    detail_of_bit: Any,
+    bits: Any,
+    starts: Any,
+) -> Any:
+    n_lanes, n_steps, n_c = codes.shape
+    flat = codes.reshape(-1)
+    mask = np.uint32((1 << len(event_of_bit)) - 1)
+    n = 0
+    for i in range(flat.shape[0]):
+        v = flat[i] & mask
+        while v:  # popcount
+            v &= v - np.uint32(1)
+            n += 1
+    col = np.empty(n, dtype=np.int64)
+    country = np.empty(n, dtype=np.int32)
+    year = np.empty(n, dtype=np.int64)
+    event = np.empty(n, dtype=np.int8)
+    before = np.empty(n, dtype=np.int8)
+    after = np.empty(n, dtype=np.int8)
+    detail = np.empty(n, dtype=np.int8)
+    rows = (col, country, year, event, before, after, detail)
+    tables = (event_of_bit, detail_of_bit)
+    n_events = starts.shape[0] - 1
+    k = 0
+    for j in range(n_lanes):
+        for y in range(n_steps // spy):
+            for c in range(n_c):
+                t0 = (j * n_steps + y * spy) * n_c + c  # the year's first step
+                seen = np.uint32(0)
+                for s in range(spy):
+                    seen |= flat[t0 + s * n_c]
+                if not seen & mask:
+                    continue
+                if spy == 1:  # one code: its set bits in event order
+                    v = flat[t0]
+                    for b in range(bits.shape[0]):
+                        if (v >> np.uint32(bits[b])) & np.uint32(1):
+                            k = _put_row(rows, k, col0 + j, c, years[y + 1], bits[b], v, tables)
+                    continue
+                # The country-year's events in order; an event's steps in order, then bits.
+                for e in range(n_events):
+                    for s in range(spy):
+                        v = flat[t0 + s * n_c]
+                        for b in range(starts[e], starts[e + 1]):
+                            if (v >> np.uint32(bits[b])) & np.uint32(1):
+                                k = _put_row(rows, k, col0 + j, c, years[y + 1], bits[b], v, tables)
+    return col, country, year, event, before, after, detail

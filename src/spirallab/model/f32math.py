@@ -137,7 +137,11 @@ def _at_intrinsic(typingctx: Any, array: Any, index: Any) -> Any:
 
 @intrinsic
 def _put_intrinsic(typingctx: Any, array: Any, index: Any, value: Any) -> Any:
-    """``array[index] = value`` for a 1-D array, without wraparound (see :func:`at`)."""
+    """``array[index] = value`` for a 1-D array, without wraparound (see :func:`at`).
+
+    For an array of more dimensions (or a view), ``index`` counts elements from its first
+    element's address: the caller computes it from the strides.
+    """
     sig = types.void(array, types.intp, array.dtype)
 
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
@@ -240,4 +244,3 @@ def pow_array(x: npt.ArrayLike, y: npt.ArrayLike) -> npt.NDArray[np.float32]:
         np.asarray(x, dtype=np.float32), np.asarray(y, dtype=np.float32)
     )
     return out
-

@@ -44,6 +44,7 @@ N_LEVER_KINDS = len(LEVER_KINDS)
 if [r for r in TILE_ROWS if r.startswith("lever_")] != [f"lever_{k}" for k in LEVER_KINDS]:
     raise RuntimeError("state.TILE_ROWS lever rows are out of step with setup.LEVER_KINDS")
 ROW_SIZE = N_ROWS * LANES  # floats per country in the tile
+HALF = LANES // 2  # lanes per 16-wide vector (float32 in AVX-512)
 _U32 = np.uint32
 
 # Start of each row within a country's part of the flat tile (compile-time constants).
@@ -103,6 +104,9 @@ def run_tile(
     n_tracks = lever_kind.shape[0]
     own_draws = draws.shape[0] == 0
     code_step = n_c * LANES if codes.shape[0] > n_c * LANES else 0
+    # A last, partial tile of at most HALF valid lanes computes only those (its draws are still
+    # drawn for all lanes: the stream is the block's); the defenders' steps use every lane.
+    n_lanes = HALF if n_valid <= HALF and not dx[0] else LANES
     tile[:] = ZERO
     for c in range(n_c):
         for r in range(init.shape[0]):
@@ -139,7 +143,7 @@ def run_tile(
                     for d in range(6):
                         for j in range(LANES):
                             tile[b + OFS.u_phase + d * LANES + j] = draws[t, d, c, j]
-                for j in range(LANES):
+                for j in range(n_lanes):
                     _gather_lane(tile, b, j, codes, e, started, dt, dens, params, on)
             if dx[0]:  # defenders (issue 11): attacks on visible defenders draw attention
                 defenders.alarm_into_demand(tile, ds)
@@ -163,7 +167,7 @@ def run_tile(
                     insurgency[yi, c],
                 )
                 sc, cs, br, eb = security[c], civil[c], base[c], endemic_base[c]
-                for j in range(LANES):
+                for j in range(n_lanes):
                     _step_lane(
                         tile,
                         b,
@@ -518,11 +522,17 @@ def _record(tile: Any, obs_rows: Any, records: Any, yi: int, col0: int, n_valid:
             put(T, b + OFS.institutions + j, index)
             below = at(T, b + OFS.mobilisation + j) * (ONE - at(T, b + OFS.fear + j))
             put(T, b + OFS.pressure_below + j, below)
+    # Element offsets from the strides (``records`` may be a view of a run's records, its last
+    # axis contiguous): 4-D indexing, with its negative-index wraparound, made LLVM gather and
+    # scatter here, which cost as much as a third of a full run's kernel.
+    s0, s1, s2 = records.strides[0] // 4, records.strides[1] // 4, records.strides[2] // 4
     for o in range(obs_rows.shape[0]):
         r = obs_rows[o] * LANES
         for c in range(n_c):
+            src = c * ROW_SIZE + r
+            dst = yi * s0 + o * s1 + c * s2 + col0
             for j in range(n_valid):
-                records[yi, o, c, col0 + j] = tile[c * ROW_SIZE + r + j]
+                put(records, dst + j, at(tile, src + j))
 
 
 # Numba's cache checks only this file's timestamp, yet run_tile inlines the rule modules: drop

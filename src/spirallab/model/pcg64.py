@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from spirallab.model.f32math import intrinsic, ir, njit, types
+from spirallab.model.f32math import intrinsic, ir, njit, put, types
 
 _MULT_HI = np.uint64(0x2360ED051FC65DA4)
 _MULT_LO = np.uint64(0x4385DF649FCCF645)
@@ -65,8 +65,22 @@ def next64(rng: Any) -> Any:
 
 @njit(inline="always", error_model="numpy")
 def fill_uniform(rng: Any, out: Any, start: int, count: int) -> None:
-    """``count`` float32 uniforms into ``out[start:]``, an even count, two per 64 bits."""
+    """``count`` float32 uniforms into ``out[start:]``, an even count, two per 64 bits.
+
+    The same steps as :func:`next64`, with the state held in locals for the whole fill: stored
+    to ``rng`` at each step it went through memory (``out`` might alias it, as far as the
+    compiler knows), which lengthened the serial chain of the generator.
+    """
+    hi, lo, inc_hi, inc_lo = rng[0], rng[1], rng[2], rng[3]
     for i in range(count // 2):
-        bits = next64(rng)
-        out[start + 2 * i] = np.float32((bits & _MASK32) >> np.uint64(8)) * _TO_UNIT
-        out[start + 2 * i + 1] = np.float32(bits >> np.uint64(40)) * _TO_UNIT
+        new_lo = lo * _MULT_LO
+        new_hi = _mulhi(lo, _MULT_LO) + lo * _MULT_HI + hi * _MULT_LO
+        lo = new_lo + inc_lo
+        carry = np.uint64(1) if lo < new_lo else np.uint64(0)
+        hi = new_hi + inc_hi + carry
+        rot = hi >> np.uint64(58)
+        x = hi ^ lo
+        bits = (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
+        put(out, start + 2 * i, np.float32((bits & _MASK32) >> np.uint64(8)) * _TO_UNIT)
+        put(out, start + 2 * i + 1, np.float32(bits >> np.uint64(40)) * _TO_UNIT)
+    rng[0], rng[1] = hi, lo
