@@ -68,7 +68,8 @@ def main() -> None:
         res.forecasts.to_parquet(fc / "forecasts.parquet", index=False)
         res.diagnostics.to_parquet(fc / "diagnostics.parquet", index=False)
         posts[rival].particles.to_parquet(fc / "posterior.parquet", index=False)
-        meta = {"origin": origin, "to": args.to, "calibration": posts[rival].meta}
+        meta = {"origin": origin, "to": args.to, "calibration": posts[rival].meta,
+                "observation": res.observation}
         (fc / "forecast.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         print(f"{rival}: calibrated and forecast in {time.perf_counter() - t0:.0f} s;"
               f" ESS median {res.diagnostics['ess'].median():.1f}", flush=True)
