@@ -67,8 +67,14 @@ def forecast(
     draws: int = 64,
     replicates: int = 8,
     seed: int = 1,
+    persistent: bool = True,
 ) -> ForecastResult:
-    """Forecast PTS levels (per source that scores the country) and phases, origin+1..to."""
+    """Forecast PTS levels (per source that scores the country) and phases, origin+1..to.
+
+    ``persistent=False`` switches the observation models' persistence off (rho = 0, stay = 0:
+    independent yearly PTS deviations, the coded phase the coding of the model's phase alone),
+    the control that shows what the persistence earns.
+    """
     if record.until != origin:
         raise ValueError("the record must be cut at the origin")
     if to <= origin:
@@ -106,12 +112,6 @@ def forecast(
     sources = [k for k in range(len(PTS_SOURCES)) if not np.isnan(obs.pts[:n_hist, :, k]).all()]
     phase_h, coded_h = tr.phase[:n_hist], obs.phase_probs[:n_hist]
 
-    def pts_states(dev: PtsDeviation, sub: slice = slice(None)) -> dict[int, FilterState]:
-        return {
-            k: pts_filter(means[k][:n_hist, :, sub], obs.pts[:n_hist, :, k], evidence, dev)
-            for k in sources
-        }
-
     # 1. The PTS deviation, with the phases read as independent codings for now.
     phase_ll0 = np.zeros((len(ids), n_p))
     for t in range(n_hist):
@@ -119,14 +119,15 @@ def forecast(
             phase_ll0[c] += np.log(phase_likelihood(phase_h[t, c], coded_h[t, c]))
     sub = slice(None, None, max(1, n_p // ESTIMATION_PARTICLES))
 
-    def pts_fit(dev: PtsDeviation) -> float:
-        ll = phase_ll0[:, sub] + sum(
-            (f.loglik for f in pts_states(dev, sub).values()), np.zeros_like(phase_ll0[:, sub])
-        )
-        return _marginal(ll, train)
+    def pts_state(k: int, dev: PtsDeviation, sub: slice = slice(None)) -> FilterState:
+        return pts_filter(means[k][:n_hist, :, sub], obs.pts[:n_hist, :, k], evidence, dev)
 
-    dev = estimate_deviation(pts_fit)
-    pts = pts_states(dev)
+    def pts_fit(k: int) -> Callable[[PtsDeviation], float]:
+        # Each source's own deviation (the sources report differently), fitted on its scores.
+        return lambda dev: _marginal(phase_ll0[:, sub] + pts_state(k, dev, sub).loglik, train)
+
+    devs = {k: estimate_deviation(pts_fit(k), persistent) for k in sources}
+    pts = {k: pts_state(k, devs[k]) for k in sources}
     pts_ll = sum((f.loglik for f in pts.values()), np.zeros((len(ids), n_p)))
     # 2. The coding matrix from the particles weighted so far, then the coded phase's stickiness.
     w1 = _normalised(pts_ll + phase_ll0)
@@ -136,7 +137,11 @@ def forecast(
     def phase_state(stay: float) -> FilterState:
         return phase_filter(phase_h, coded_h, evidence, PhaseStickiness(stay, confusion))
 
-    stay = estimate_stay(lambda s: _marginal(pts_ll + phase_state(s).loglik, train))
+    stay = (
+        estimate_stay(lambda s: _marginal(pts_ll + phase_state(s).loglik, train))
+        if persistent
+        else 0.0
+    )
     sticky = PhaseStickiness(stay, confusion)
     phase = phase_state(stay)
     loglik = pts_ll + phase.loglik
@@ -146,12 +151,12 @@ def forecast(
     # (C, 3): the source scored the country in the last LOOKBACK years
     scored = np.asarray(~np.isnan(obs.pts[recent]).all(axis=0), dtype=bool)
     rows: list[pd.DataFrame] = []
-    trans = dev.transition()
+    trans = {k: d.transition() for k, d in devs.items()}
     pts_belief = {k: pts[k].belief for k in sources}
     phase_belief = phase.belief
     for yi in range(n_hist, len(years)):
         # Between the last history year and a forecast year the hidden states move on unseen.
-        pts_belief = {k: b @ trans for k, b in pts_belief.items()}
+        pts_belief = {k: b @ trans[k] for k, b in pts_belief.items()}
         phase_belief = sticky.step(phase_belief, tr.phase[yi])
         if years[yi] <= origin:
             continue
@@ -162,6 +167,7 @@ def forecast(
                 continue
             # A source with no history years in the window starts from its stationary state.
             belief = pts_belief.get(k)
+            dev = devs.get(k, PtsDeviation())
             f = np.empty((len(cs), 5))
             for lo in range(0, len(cs), _BLOCK):
                 block = cs[lo : lo + _BLOCK]
@@ -180,9 +186,11 @@ def forecast(
         {"country_id": ids, "start": starts, "ess": np.round(ess, 2), "particles": n_p}
     )
     observation = {
-        "pts_rho": round(dev.rho, 4),
-        "pts_deviation_sd": round(dev.sd, 4),
-        "pts_noise": round(dev.noise, 4),
+        "pts": {
+            PTS_SOURCES[k]: {"rho": round(d.rho, 4), "sd": round(d.sd, 4),
+                             "noise": round(d.noise, 4)}
+            for k, d in devs.items()
+        },
         "phase_stay": round(stay, 4),
         "estimated_on_countries": int(train.sum()),
         "history_years": [int(years[0]), seen],
@@ -203,16 +211,18 @@ def _marginal(loglik: F64, countries: npt.NDArray[np.bool_]) -> float:
     return float(np.sum(logsumexp(ll, axis=1) - np.log(ll.shape[1])))
 
 
-def estimate_deviation(fit: Callable[[PtsDeviation], float]) -> PtsDeviation:
+def estimate_deviation(fit: Callable[[PtsDeviation], float], persistent: bool = True
+                       ) -> PtsDeviation:
     """The PTS deviation maximising ``fit`` (a log likelihood), by Nelder-Mead.
 
     Searched on rho in (0, 0.995), sd in (0.05, 3) and noise in (0.1, 1.5) levels, from
     rho 0.8, sd 0.6, noise 0.3 (assumptions: a persistent deviation of about half a level).
+    ``persistent=False`` holds rho at 0.
     """
 
     def build(x: F64) -> PtsDeviation:
         return PtsDeviation(
-            rho=float(0.995 / (1.0 + np.exp(-x[0]))),
+            rho=float(0.995 / (1.0 + np.exp(-x[0]))) if persistent else 0.0,
             sd=float(np.clip(np.exp(x[1]), 0.05, 3.0)),
             noise=float(np.clip(np.exp(x[2]), 0.1, 1.5)),
         )
