@@ -93,8 +93,10 @@ def main() -> None:
               .to_string())
         # Where it loses: by the phase coded at the origin, and the countries it loses most on.
         coded = record.coded[record.coded["year"] == origin].set_index("country_id")
-        modal = coded[["p1", "p2", "p3", "p4", "p5"]].idxmax(axis=1).str[1]
-        scores["origin_phase"] = scores["country_id"].map(modal).fillna("?")
+        probs = coded[["p1", "p2", "p3", "p4", "p5"]].dropna()
+        modal = probs.idxmax(axis=1).str[1]
+        # "-": no phase information at the origin (undecided, or mostly coder 2.0's state 0).
+        scores["origin_phase"] = scores["country_id"].map(modal).fillna("-")
         print("\nBy the phase coded at the origin (most probable)")
         print(scores.pivot_table(index="origin_phase", columns="method", values="log_score")
               .round(3).to_string())
