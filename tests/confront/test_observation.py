@@ -102,6 +102,9 @@ def test_deviation_parameters_are_recovered() -> None:
     est = estimate_deviation(fit)
     assert est.rho == pytest.approx(truth.rho, abs=0.08)
     assert est.sd == pytest.approx(truth.sd, abs=0.25)
+    # The control without persistence holds rho at 0 and fits worse.
+    control = estimate_deviation(fit, persistent=False)
+    assert control.rho == 0.0 and fit(control) < fit(est) - 100
 
 
 CODING = np.array(
