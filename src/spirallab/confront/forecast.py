@@ -31,6 +31,7 @@ from spirallab.confront.observation import (
     PhaseStickiness,
     PtsDeviation,
     floor_probabilities,
+    move_on,
     phase_filter,
     phase_likelihood,
     pts_filter,
@@ -156,7 +157,7 @@ def forecast(
     phase_belief = phase.belief
     for yi in range(n_hist, len(years)):
         # Between the last history year and a forecast year the hidden states move on unseen.
-        pts_belief = {k: b @ trans[k] for k, b in pts_belief.items()}
+        pts_belief = {k: move_on(b, trans[k]) for k, b in pts_belief.items()}
         phase_belief = sticky.step(phase_belief, tr.phase[yi])
         if years[yi] <= origin:
             continue
@@ -229,7 +230,7 @@ def estimate_deviation(fit: Callable[[PtsDeviation], float], persistent: bool = 
 
     x0 = np.array([np.log(0.8 / 0.195), np.log(0.6), np.log(0.3)])
     res = minimize(lambda x: -fit(build(x)), x0, method="Nelder-Mead",
-                   options={"maxiter": 80, "xatol": 0.02, "fatol": 0.5})
+                   options={"maxiter": 60, "xatol": 0.05, "fatol": 1.0})
     return build(np.asarray(res.x))
 
 
