@@ -68,6 +68,9 @@ def test_calibrate_forecast_score(calibrated: Path, shared_data: Path, tmp_path:
     assert np.allclose(sums, 1.0)
     assert set(df["year"]) == {2001, 2002, 2003}
     assert {"phase", "pts_s"} <= set(df["target"])
+    # The observation models' estimates are kept with the forecast.
+    observation = json.loads((fc / "forecast.json").read_text())["observation"]
+    assert 0 <= observation["pts"]["pts_s"]["rho"] < 1 and 0 <= observation["phase_stay"] < 1
     res = runner.invoke(app, ["score", str(fc), "--data", str(shared_data)])
     assert res.exit_code == 0, res.output
     overall = pd.read_csv(fc / "skill_overall.csv")

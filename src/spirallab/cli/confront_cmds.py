@@ -214,6 +214,7 @@ def forecast(
         "seed": seed,
         "posterior": str(posterior),
         "calibration": post.meta,
+        "observation": result.observation,
     }
     (out / "forecast.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     ess = result.diagnostics["ess"]

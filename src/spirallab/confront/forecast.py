@@ -3,28 +3,38 @@
 The filter (docs/forecasting.md): a world is started ``window`` years before the origin from
 the record at that year, and simulated to the last forecast year at ``draws`` posterior draws x
 ``replicates`` replicates (the particles). Each country's particles are weighted by the
-likelihood of its own observations from its start to the origin (every PTS source's score under
-the PTS observation model and the coded phase probabilities); because the model is Markov,
-the weighted future of the particles is the forecast given the history (sequential importance
-sampling; the effective sample size is reported per country). Only the record cut at the
-origin is read, so no later value can enter.
+likelihood of its own observations from its start to the origin under the persistent
+observation models (observation.py): every PTS source's scores with an AR(1) deviation from the
+particle's latent score, filtered exactly on a grid, and the coded phases with a sticky coding.
+Because the model is Markov, the weighted future of the particles, read through the filtered
+observation state, is the forecast given the history (sequential importance sampling; the
+effective sample size is reported per country). The observation models' parameters are
+estimated by maximum likelihood on the training countries' history up to the origin. Only the
+record cut at the origin is read, so no later value can enter.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy.optimize import minimize, minimize_scalar
+from scipy.special import logsumexp
 
 from spirallab.confront.calibrate import RIVALS, Posterior
 from spirallab.confront.observation import (
-    OFFSET_NODES,
-    OFFSET_WEIGHTS,
+    FilterState,
+    PhaseStickiness,
+    PtsDeviation,
     floor_probabilities,
+    move_on,
+    phase_filter,
     phase_likelihood,
-    pts_probabilities,
+    pts_filter,
 )
 from spirallab.confront.record import PTS_SOURCES, Record
 from spirallab.confront.simulate import WorldModel
@@ -35,12 +45,17 @@ from spirallab.errors import InputError
 F64 = npt.NDArray[np.float64]
 TARGETS: tuple[str, ...] = (*PTS_SOURCES, "phase")
 COLUMNS = ["country_id", "year", "target", "level", "probability"]
+# Particles per country used to estimate the observation models (spread over the draws).
+ESTIMATION_PARTICLES = 64
+# Countries per block when mixing the PTS forecast (bounds memory: block x N x G x 5 floats).
+_BLOCK = 24
 
 
 @dataclass(frozen=True)
 class ForecastResult:
     forecasts: pd.DataFrame  # COLUMNS
     diagnostics: pd.DataFrame  # country_id, start, ess, particles
+    observation: dict[str, Any] = field(default_factory=dict)  # the estimated observation models
 
 
 def forecast(
@@ -53,8 +68,14 @@ def forecast(
     draws: int = 64,
     replicates: int = 8,
     seed: int = 1,
+    persistent: bool = True,
 ) -> ForecastResult:
-    """Forecast PTS levels (per source that scores the country) and phases, origin+1..to."""
+    """Forecast PTS levels (per source that scores the country) and phases, origin+1..to.
+
+    ``persistent=False`` switches the observation models' persistence off (rho = 0, stay = 0:
+    independent yearly PTS deviations, the coded phase the coding of the model's phase alone),
+    the control that shows what the persistence earns.
+    """
     if record.until != origin:
         raise ValueError("the record must be cut at the origin")
     if to <= origin:
@@ -71,82 +92,153 @@ def forecast(
     )
     model = WorldModel(scenario)
     theta = post.sample(draws, seed)
-    params = {n: np.repeat(theta[n].to_numpy(dtype=np.float64), 1) for n in theta.columns}
-    seeds = [seed * 100_003 + i for i in range(draws)]
-    tr = model.run(params, seeds, replicates)
-    noise = np.repeat(theta["pts_noise"].to_numpy(dtype=np.float64), replicates)
-    # The country's persistent PTS offset (observation.py) is integrated out per particle on
-    # Gauss-Hermite nodes rather than sampled: sampling it made the weights collapse onto the
-    # few particles whose random offsets happened to fit.
-    country_sd = np.repeat(
-        theta["pts_country_sd"].to_numpy(dtype=np.float64)
-        if "pts_country_sd" in theta.columns
-        else np.zeros(draws),
-        replicates,
-    )
+    params = {n: theta[n].to_numpy(dtype=np.float64) for n in theta.columns}
+    tr = model.run(params, [seed * 100_003 + i for i in range(draws)], replicates)
     bias = {k: float(v) for k, v in post.meta.get("pts_bias", {}).items()}
-    years = model.setup.years
-    starts = model.setup.starts
-    obs = observed_grid(record, years, model.setup.country_ids)
-    n_c, n_p = len(model.setup.country_ids), tr.phase.shape[2]
-    offsets = country_sd[:, None] * OFFSET_NODES[None, :]  # (N, Z)
-    node_ll = np.zeros((n_c, n_p, len(OFFSET_NODES)))
-    phase_ll = np.zeros((n_c, n_p))
+    years, starts = model.setup.years, model.setup.starts
+    ids = model.setup.country_ids
+    obs = observed_grid(record, years, ids)
+    n_p = tr.phase.shape[2]
     # Condition on everything the record holds: the cut in load_record is the one guard
     # against look-ahead (tests/confront/test_lookahead.py shows a leak through it is caught).
     seen = int(record.panel["year"].max())
-    hist = np.flatnonzero(years <= seen)
-    for yi in hist:
-        for c in range(n_c):
-            if years[yi] <= starts[c]:
-                continue  # the start year made the initial state; it is not evidence again
-            rep = tr.repression[yi, c].astype(np.float64)[:, None]
-            for k, s in enumerate(PTS_SOURCES):
-                level = obs.pts[yi, c, k]
-                if not np.isnan(level):
-                    p = pts_probabilities(rep, noise[:, None], bias.get(s, 0.0), offsets)
-                    node_ll[c] += np.log(np.maximum(p[..., int(level) - 1], 1e-12))
-            phase_ll[c] += np.log(phase_likelihood(tr.phase[yi, c], obs.phase_probs[yi, c]))
-    node_ll += np.log(OFFSET_WEIGHTS)[None, None, :]
-    top = node_ll.max(axis=2, keepdims=True)
-    loglik = phase_ll + np.log(np.exp(node_ll - top).sum(axis=2)) + top[..., 0]
-    q = np.exp(node_ll - top)
-    q /= q.sum(axis=2, keepdims=True)  # (C, N, Z): each particle's posterior over the offset
-    w = np.exp(loglik - loglik.max(axis=1, keepdims=True))
-    w /= w.sum(axis=1, keepdims=True)
+    n_hist = int(np.sum(years <= seen))
+    # The start year made the initial state; it is not evidence again.
+    evidence = years[:n_hist, None] > starts[None, :]
+    train = ~np.isin(np.asarray(ids, dtype=object), list(post.meta.get("held_out", [])))
+    means = {
+        k: 1.0 + 4.0 * tr.repression.astype(np.float64) + bias.get(s, 0.0)
+        for k, s in enumerate(PTS_SOURCES)
+    }
+    sources = [k for k in range(len(PTS_SOURCES)) if not np.isnan(obs.pts[:n_hist, :, k]).all()]
+    phase_h, coded_h = tr.phase[:n_hist], obs.phase_probs[:n_hist]
+
+    # 1. The PTS deviation, with the phases read as independent codings for now.
+    phase_ll0 = np.zeros((len(ids), n_p))
+    for t in range(n_hist):
+        for c in np.flatnonzero(evidence[t]):
+            phase_ll0[c] += np.log(phase_likelihood(phase_h[t, c], coded_h[t, c]))
+    sub = slice(None, None, max(1, n_p // ESTIMATION_PARTICLES))
+
+    def pts_state(k: int, dev: PtsDeviation, sub: slice = slice(None)) -> FilterState:
+        return pts_filter(means[k][:n_hist, :, sub], obs.pts[:n_hist, :, k], evidence, dev)
+
+    def pts_fit(k: int) -> Callable[[PtsDeviation], float]:
+        # Each source's own deviation (the sources report differently), fitted on its scores.
+        return lambda dev: _marginal(phase_ll0[:, sub] + pts_state(k, dev, sub).loglik, train)
+
+    devs = {k: estimate_deviation(pts_fit(k), persistent) for k in sources}
+    pts = {k: pts_state(k, devs[k]) for k in sources}
+    pts_ll = sum((f.loglik for f in pts.values()), np.zeros((len(ids), n_p)))
+    # 2. The coding matrix from the particles weighted so far, then the coded phase's stickiness.
+    w1 = _normalised(pts_ll + phase_ll0)
+    hist = np.arange(n_hist)
+    confusion = coding_matrix(tr.phase, obs.phase_probs, w1, hist, years, starts)
+
+    def phase_state(stay: float) -> FilterState:
+        return phase_filter(phase_h, coded_h, evidence, PhaseStickiness(stay, confusion))
+
+    stay = (
+        estimate_stay(lambda s: _marginal(pts_ll + phase_state(s).loglik, train))
+        if persistent
+        else 0.0
+    )
+    sticky = PhaseStickiness(stay, confusion)
+    phase = phase_state(stay)
+    loglik = pts_ll + phase.loglik
+    w = _normalised(loglik)
     ess = 1.0 / (w**2).sum(axis=1)
-    confusion = coding_matrix(tr.phase, obs.phase_probs, w, hist, years, starts)
     recent = (years <= seen) & (years > seen - LOOKBACK)
     # (C, 3): the source scored the country in the last LOOKBACK years
     scored = np.asarray(~np.isnan(obs.pts[recent]).all(axis=0), dtype=bool)
     rows: list[pd.DataFrame] = []
-    levels = np.arange(1, 6)
-    for yi in np.flatnonzero(years > origin):
+    trans = {k: d.transition() for k, d in devs.items()}
+    pts_belief = {k: pts[k].belief for k in sources}
+    phase_belief = phase.belief
+    for yi in range(n_hist, len(years)):
+        # Between the last history year and a forecast year the hidden states move on unseen.
+        pts_belief = {k: move_on(b, trans[k]) for k, b in pts_belief.items()}
+        phase_belief = sticky.step(phase_belief, tr.phase[yi])
+        if years[yi] <= origin:
+            continue
         year = int(years[yi])
-        rep = tr.repression[yi].astype(np.float64)  # (C, N)
         for k, s in enumerate(PTS_SOURCES):
             cs = np.flatnonzero(scored[:, k])
             if not len(cs):
                 continue
-            probs = pts_probabilities(
-                rep[cs][..., None], noise[None, :, None], bias.get(s, 0.0), offsets[None]
-            )  # (c, N, Z, 5)
-            f = floor_probabilities(np.einsum("cn,cnz,cnzk->ck", w[cs], q[cs], probs))
-            rows.append(_tidy([model.setup.country_ids[c] for c in cs], year, s, f))
-        onehot = (tr.phase[yi][..., None] == levels).astype(np.float64)
-        # The target is the coded phase: the model's phase read through the coding matrix.
-        f = floor_probabilities(np.einsum("cn,cnk,kj->cj", w, onehot, confusion))
-        rows.append(_tidy(model.setup.country_ids, year, "phase", f))
+            # A source with no history years in the window starts from its stationary state.
+            belief = pts_belief.get(k)
+            dev = devs.get(k, PtsDeviation())
+            f = np.empty((len(cs), 5))
+            for lo in range(0, len(cs), _BLOCK):
+                block = cs[lo : lo + _BLOCK]
+                b = (
+                    belief[block]
+                    if belief is not None
+                    else np.broadcast_to(dev.stationary(), (len(block), n_p, dev.grid))
+                )
+                probs = dev.level_probabilities(means[k][yi, block])  # (c, N, G, 5)
+                f[lo : lo + _BLOCK] = np.einsum("cn,cng,cngk->ck", w[block], b, probs)
+            rows.append(_tidy([ids[c] for c in cs], year, s, floor_probabilities(f)))
+        f = floor_probabilities(np.einsum("cn,cnk->ck", w, phase_belief))
+        rows.append(_tidy(ids, year, "phase", f))
     forecasts = pd.concat(rows, ignore_index=True)
     diagnostics = pd.DataFrame(
-        {
-            "country_id": model.setup.country_ids,
-            "start": starts,
-            "ess": np.round(ess, 2),
-            "particles": tr.phase.shape[2],
-        }
+        {"country_id": ids, "start": starts, "ess": np.round(ess, 2), "particles": n_p}
     )
-    return ForecastResult(forecasts, diagnostics)
+    observation = {
+        "pts": {
+            PTS_SOURCES[k]: {"rho": round(d.rho, 4), "sd": round(d.sd, 4),
+                             "noise": round(d.noise, 4)}
+            for k, d in devs.items()
+        },
+        "phase_stay": round(stay, 4),
+        "estimated_on_countries": int(train.sum()),
+        "history_years": [int(years[0]), seen],
+        "coding_matrix": np.round(confusion, 4).tolist(),
+    }
+    return ForecastResult(forecasts, diagnostics, observation)
+
+
+def _normalised(loglik: F64) -> F64:
+    w = np.exp(loglik - loglik.max(axis=1, keepdims=True))
+    out: F64 = w / w.sum(axis=1, keepdims=True)
+    return out
+
+
+def _marginal(loglik: F64, countries: npt.NDArray[np.bool_]) -> float:
+    """Sum over the chosen countries of log mean_n P(history | particle n)."""
+    ll = loglik[countries]
+    return float(np.sum(logsumexp(ll, axis=1) - np.log(ll.shape[1])))
+
+
+def estimate_deviation(fit: Callable[[PtsDeviation], float], persistent: bool = True
+                       ) -> PtsDeviation:
+    """The PTS deviation maximising ``fit`` (a log likelihood), by Nelder-Mead.
+
+    Searched on rho in (0, 0.995), sd in (0.05, 3) and noise in (0.1, 1.5) levels, from
+    rho 0.8, sd 0.6, noise 0.3 (assumptions: a persistent deviation of about half a level).
+    ``persistent=False`` holds rho at 0.
+    """
+
+    def build(x: F64) -> PtsDeviation:
+        return PtsDeviation(
+            rho=float(0.995 / (1.0 + np.exp(-x[0]))) if persistent else 0.0,
+            sd=float(np.clip(np.exp(x[1]), 0.05, 3.0)),
+            noise=float(np.clip(np.exp(x[2]), 0.1, 1.5)),
+        )
+
+    x0 = np.array([np.log(0.8 / 0.195), np.log(0.6), np.log(0.3)])
+    res = minimize(lambda x: -fit(build(x)), x0, method="Nelder-Mead",
+                   options={"maxiter": 60, "xatol": 0.05, "fatol": 1.0})
+    return build(np.asarray(res.x))
+
+
+def estimate_stay(fit: Callable[[float], float]) -> float:
+    """The coded phase's yearly stickiness in [0, 0.99] maximising ``fit`` (bounded Brent)."""
+    res = minimize_scalar(lambda s: -fit(float(s)), bounds=(0.0, 0.99), method="bounded",
+                          options={"xatol": 1e-3})
+    return float(res.x)
 
 
 def coding_matrix(
