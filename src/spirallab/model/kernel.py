@@ -175,6 +175,7 @@ def run_tile(
                         present,
                         dt,
                         dens,
+                        year,
                         mv,
                         sv,
                         si,
@@ -241,6 +242,7 @@ def _step_lane(
     present: Any,
     dt: Any,
     dens: Any,
+    year: Any,
     material: Any,
     social: Any,
     strategic: Any,
@@ -264,6 +266,7 @@ def _step_lane(
         dt,
         dens,
         naming,
+        T.shape[0] // ROW_SIZE,  # countries in the tile (issue 10: capacity per country)
         p,
         j,
     )
@@ -411,6 +414,7 @@ def _step_lane(
             at(T, b + OFS.u_ratification + j),
             dt,
             dens,
+            year,
             p,
             j,
         )
