@@ -367,7 +367,8 @@ class CountryAgent(mesa.Agent):
         crack = p.crackdown_rate * threat * (1.0 - self.entrapment)
         hold = max(1.0 - self.international_pressure() / p.pressure_hold, 0.0)
         mobilised = self.full_mobilisation()
-        back = p.backslide_rate * hold * (1.0 - mobilised) if on.backsliding else 0.0
+        locked = 1.0 - p.entrapment_hold * self.entrapment  # entrapped: hard to go back
+        back = p.backslide_rate * hold * (1.0 - mobilised) * locked if on.backsliding else 0.0
         prescriptive_risk = 0.0
         if on.prescriptive_status:
             prescriptive_risk = (

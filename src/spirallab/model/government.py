@@ -187,7 +187,9 @@ def decide(
     )
     mobilised = full_mobilisation(mobilisation, p, j)
     back_rate = at(p, P.backslide_rate + j)
-    back = back_rate * hold * (ONE - mobilised) if on.backsliding else ZERO * hold
+    # Entrapped in its own words, a government does not easily take them back (issue 10).
+    locked = ONE - at(p, P.entrapment_hold + j) * entrapment
+    back = back_rate * hold * (ONE - mobilised) * locked if on.backsliding else ZERO * hold
     if on.prescriptive_status:
         lw, ew = at(p, P.linkage_weight + j), at(p, P.entrapment_weight + j)
         pres = (

@@ -541,6 +541,20 @@ PARAMETERS: tuple[Parameter, ...] = (
         grounding="000: retreat from concessions is the most likely setback; 001 critical moments",
     ),
     P(
+        name="entrapment_hold",
+        default=0.5,
+        unit="share (0-1)",
+        lo=0.0,
+        hi=1.0,
+        mechanism="backsliding",
+        description="How far argumentative entrapment stops a conceding government from returning to"
+        " repression: the backsliding hazard is multiplied by 1 - entrapment_hold x entrapment"
+        " (0: entrapment does not matter, the model before issue 10).",
+        grounding="001 Phase 3: self-entrapment in its own rhetoric; 003 decoupled states sit in"
+        " phase 3 for decades (the record keeps 19-29% there, docs/calibration.md); assumption"
+        " for size",
+    ),
+    P(
         name="pressure_hold",
         default=0.7,
         unit="pressure (0-1)",

@@ -112,7 +112,9 @@ def decide(s: State, ctx: Context, emit: Emit) -> State:
     crack = p.crackdown_rate * threat * (ONE - s.entrapment)
     hold = np.maximum(ONE - international_pressure(s) / p.pressure_hold, ZERO)
     mobilised = full_mobilisation(s, ctx)
-    back = p.backslide_rate * hold * (ONE - mobilised) if on.backsliding else ZERO * hold
+    # Entrapped in its own words, a government does not easily take them back (issue 10).
+    locked = ONE - p.entrapment_hold * s.entrapment
+    back = p.backslide_rate * hold * (ONE - mobilised) * locked if on.backsliding else ZERO * hold
     if on.prescriptive_status:
         pres = (
             p.prescriptive_rate
