@@ -262,6 +262,7 @@ class CountryAgent(mesa.Agent):
             rate = p.massacre_rate * self.repression_political**2
             if self.random.random() < probability(rate, dt):
                 info += p.massacre_information * (1.0 - info)
+                info = max(info, p.agenda_threshold)  # on the agenda (001 Phase 2; issue 10)
         self.information = min(info, 1.0)
         if not on.agenda_setting or self.information >= p.agenda_threshold:
             self.on_agenda = True

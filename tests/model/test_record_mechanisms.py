@@ -141,3 +141,19 @@ def test_an_insurgency_rolls_prescriptive_status_back() -> None:
     calm = _rollbacks(0.0, [])
     assert abs(_rollbacks(0.0, [[1990, None]]) - calm) <= 0.25 * calm
     assert at_war > 4 * calm
+
+
+def _on_agenda_share(mechanisms: dict[str, bool]) -> float:
+    # Information alone never reaches a threshold this high for a country without links.
+    sc = world(3, {"agenda_threshold": 0.95, "massacre_rate": 0.5}, linkage=0.0,
+               civil_society=0.05, repression=0.95)
+    d = sc.model_dump(mode="json")
+    d["mechanisms"].update(mechanisms)
+    r = simulate(Scenario.model_validate(d), replicates=32, seed=17, observables=["on_agenda"])
+    return float(r.array("on_agenda")[-1].mean())
+
+
+def test_an_egregious_event_puts_a_country_on_the_agenda() -> None:
+    assert _on_agenda_share({}) >= 0.5
+    # Twin: without egregious events the information never gets there.
+    assert _on_agenda_share({"egregious_events": False}) == 0.0

@@ -58,6 +58,8 @@ def gather_information(
         rate = at(p, P.massacre_rate + j) * political * political
         massacre = (u_massacre < hazard(rate, dt)) and started
         info = info + as_f32(massacre) * (at(p, P.massacre_information + j) * (ONE - info))
+        # An egregious event puts the country on the agenda (001 Phase 2; issue 10).
+        info = max(info, at(p, P.agenda_threshold + j)) if massacre else info
     info = min(info, ONE)
     if on.agenda_setting:
         threshold = at(p, P.agenda_threshold + j)

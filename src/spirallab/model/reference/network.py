@@ -32,6 +32,8 @@ def gather_information(s: State, ctx: Context, emit: Emit) -> State:
         rate = p.massacre_rate * s.repression_political * s.repression_political
         massacre = (ctx.draws.massacre < hazard_to_probability(rate, dt)) & ctx.started
         info = info + massacre * (p.massacre_information * (1.0 - info))
+        # An egregious event puts the country on the agenda (001 Phase 2; issue 10).
+        info = np.where(massacre, np.maximum(info, p.agenda_threshold), info)
         emit("massacre", massacre)
 
     info = np.minimum(info, np.float32(1.0))
