@@ -51,6 +51,7 @@ from spirallab import simulate
 from spirallab.model.params import PARAMETER_INDEX
 from spirallab.model.setup import LEVER_KINDS, Setup, build_setup
 from spirallab.model.state import ACCEPTANCE, ARGUMENT, DENIAL, RHETORIC, SILENT
+from spirallab.model.worldtime import CORE_OPEN_AFTER
 from spirallab.scenarios.load import load_scenario
 
 # Phases 1-4 follow the stance (silent, denial, rhetoric, argument, acceptance); 5 is read below.
@@ -130,7 +131,7 @@ class CountryAgent(mesa.Agent):
         political = self.base_repression
         if phase0 == 3:
             political *= 1.0 - p.cosmetic_relief
-        self.repression_political = p.political_floor if accepted else political
+        self.repression_political = political  # accepted: set below, once institutions are
         self.repression_endemic = self.endemic_base * (0.2 if rule_consistent else 1.0)
         self.legitimacy = float(setup.initial_legitimacy[i])
         self.rally = 0.0
@@ -138,11 +139,16 @@ class CountryAgent(mesa.Agent):
         self.habituation = 1.0 if rule_consistent else 0.0
         self.new_regime = False
         self.regime_age = 100.0
-        self.ratified_core = accepted
+        known = int(setup.initial_ratified[i])  # -1: the scenario does not say
+        self.ratified_core = accepted if known < 0 else known > 0
         self.ratified_protocols = rule_consistent
         self.constitution = accepted
         self.complaint_mechanism = rule_consistent
         self.trained_officials = rule_consistent
+        if accepted:  # prescriptive status starts at its practice target (issue 10)
+            relieved = self.base_repression * (1.0 - p.cosmetic_relief)
+            share = 1.0 if rule_consistent else p.commitment_practice  # phase 5: habit
+            self.repression_political = relieved + share * (p.political_floor - relieved)
         mobilisation = float(setup.initial_mobilisation[i])
         if phase0 >= 3:
             mobilisation = max(mobilisation, 0.2)
@@ -243,10 +249,11 @@ class CountryAgent(mesa.Agent):
             return
 
         p, on, dt = model.p, model.on, self.dt
-        inflow = p.monitoring_rate * model.density
+        choke = 1.0 - p.information_choke * self.repression_political
+        # Repression chokes what monitors learn too (001 Phase 1; issue 10).
+        inflow = p.monitoring_rate * model.density * choke
         inflow += p.un_information_gain * self.lever["un_mechanism"]
         if on.boomerang:
-            choke = 1.0 - p.information_choke * self.repression_political
             inflow += p.information_rate * self.linkage * choke
         info = self.information
         info += dt * (inflow * (1.0 - info) - p.information_decay * info)
@@ -255,9 +262,12 @@ class CountryAgent(mesa.Agent):
             rate = p.massacre_rate * self.repression_political**2
             if self.random.random() < probability(rate, dt):
                 info += p.massacre_information * (1.0 - info)
+                info = max(info, p.agenda_threshold)  # on the agenda (001 Phase 2; issue 10)
         self.information = min(info, 1.0)
         if not on.agenda_setting or self.information >= p.agenda_threshold:
             self.on_agenda = True
+        elif self.information < p.agenda_memory * p.agenda_threshold:
+            self.on_agenda = False  # without fresh information it drops off (issue 10)
         self.demand = self.salience()
 
     # --- stage 2 ---------------------------------------------------------------------------
@@ -358,7 +368,8 @@ class CountryAgent(mesa.Agent):
         crack = p.crackdown_rate * threat * (1.0 - self.entrapment)
         hold = max(1.0 - self.international_pressure() / p.pressure_hold, 0.0)
         mobilised = self.full_mobilisation()
-        back = p.backslide_rate * hold * (1.0 - mobilised) if on.backsliding else 0.0
+        locked = 1.0 - p.entrapment_hold * self.entrapment  # entrapped: hard to go back
+        back = p.backslide_rate * hold * (1.0 - mobilised) * locked if on.backsliding else 0.0
         prescriptive_risk = 0.0
         if on.prescriptive_status:
             prescriptive_risk = (
@@ -371,12 +382,12 @@ class CountryAgent(mesa.Agent):
 
         # Prescriptive status: a consolidated, unhabituated government may retreat.
         retreat = 0.0
-        if (
-            on.backsliding
-            and self.regime_age >= p.consolidation_years
-            and self.habituation < p.habituation_threshold
-        ):
-            retreat = p.retreat_rate * hold * (1.0 - self.institutions)
+        if on.backsliding and self.habituation < p.habituation_threshold:
+            consolidated = self.regime_age >= p.consolidation_years
+            calm = p.retreat_rate * hold if consolidated else 0.0
+            # An insurgency gives any unhabituated government its reason to retreat (001 Phase 2).
+            threatened = p.insurgency_retreat * self.insurgency if on.insurgency_threat else 0.0
+            retreat = (calm + threatened) * (1.0 - self.institutions)
 
         if denying:
             rate = concession
@@ -414,6 +425,8 @@ class CountryAgent(mesa.Agent):
             self.stance = DENIAL  # hypothesis 1: on the agenda, a repressor denies
         if concede or retreating:
             self.stance = RHETORIC
+        elif denying and not self.on_agenda:
+            self.stance = SILENT  # off the agenda there is nothing left to deny (issue 10)
         elif backslide:
             self.stance = SILENT
         elif prescriptive:
@@ -481,15 +494,6 @@ class CountryAgent(mesa.Agent):
         accepting = self.stance == ACCEPTANCE
         conceding = self.stance in (RHETORIC, ARGUMENT)
         hunt = p.denial_repression * self.mobilisation if on.denial else 0.0
-        if accepting:
-            target = p.political_floor
-        elif conceding:
-            target = self.base_repression + hunt - (p.cosmetic_relief * self.base_repression)
-            target -= 0.5 * hunt
-        else:
-            target = self.base_repression + hunt
-        political = self.repression_political
-        political += dt * p.repression_adjust * (target - political)
 
         # Hypothesis 4: improvement needs pressure from above and from below (the pincer).
         above = self.pressure_above / (p.pressure_half + self.pressure_above)
@@ -504,6 +508,18 @@ class CountryAgent(mesa.Agent):
                 direct = p.treaty_leverage * hook
         below = below / (p.pressure_half + below)
         push = above * below if on.pincer else max(above, below)
+        if accepting:  # decoupling (003): the pincer closes the gap to the floor
+            relieved = self.base_repression * (1.0 - p.cosmetic_relief)
+            held = max(push, self.habituation)  # habit keeps it closed (001 Phase 5)
+            share = p.commitment_practice + (1.0 - p.commitment_practice) * held
+            target = relieved + share * (p.political_floor - relieved)
+        elif conceding:
+            target = self.base_repression + hunt - (p.cosmetic_relief * self.base_repression)
+            target -= 0.5 * hunt
+        else:
+            target = self.base_repression + hunt
+        political = self.repression_political
+        political += dt * p.repression_adjust * (target - political)
         control = p.control_floor + (1.0 - p.control_floor) * self.security_control
         if self.trained_officials:
             control += p.training_gain
@@ -533,7 +549,9 @@ class CountryAgent(mesa.Agent):
         accepted = stance_before == ACCEPTANCE
         density = self.model.density
         if not self.ratified_core:  # core conventions, tactically while on the agenda (003)
-            if accepted:
+            if self.model.year <= CORE_OPEN_AFTER:  # CAT not yet open (issue 10)
+                rate = 0.0
+            elif accepted:
                 rate = density * p.ratification_rate
             elif self.on_agenda:
                 rate = density * p.tactical_ratification_rate
@@ -624,7 +642,7 @@ class SpiralModel(mesa.Model):
         self.agents.shuffle_do("gather_information")
         # The network's limited attention: demand is rationed in proportion above capacity.
         total = sum(agent.demand for agent in self.agents)
-        capacity = self.p.attention_capacity * self.density
+        capacity = self.p.attention_capacity * len(self.agents) * self.density
         self.ration = min(1.0, capacity / max(total, 1e-6))
         self.agents.shuffle_do("step")
 

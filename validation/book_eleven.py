@@ -10,6 +10,7 @@ reaches in a majority of runs counts as the end year. The last line is
 ``timing_mae_posterior_years: X``.
 
     python validation/book_eleven.py --posterior runs/backtest/cal-full
+    python validation/book_eleven.py --posterior runs/cal --keep attention_capacity
 """
 
 from __future__ import annotations
@@ -45,11 +46,16 @@ def main() -> None:
     ap.add_argument("--posterior", type=Path, required=True)
     ap.add_argument("--draws", type=int, default=20)
     ap.add_argument("--replicates", type=int, default=20)
+    ap.add_argument("--keep", action="append", default=[],
+                    help="a parameter kept at the scenario's own value (e.g. attention_capacity:"
+                    " book-eleven's focus-case capacity rather than the world's)")
     args = ap.parse_args()
     base = Scenario.load("book-eleven")
     post = Posterior.load(args.posterior)
     theta = post.sample(args.draws, seed=3)
-    model_names = [n for n in theta.columns if n not in OBSERVATION_PARAMETERS]
+    model_names = [
+        n for n in theta.columns if n not in OBSERVATION_PARAMETERS and n not in args.keep
+    ]
     before = entry_years(base, args.draws * args.replicates, seed=1)
     after: dict[tuple[str, int], list[float]] = {}
     for i in range(args.draws):

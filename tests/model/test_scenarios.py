@@ -87,8 +87,8 @@ def test_every_parameter_has_unit_and_grounding() -> None:
         ),
         (
             GOOD + "[parameters]\nattention_capacity = 0\n",
-            "parameters.attention_capacity: Input should be greater than or equal to 0.1 (found 0)"
-            "; expected a number from 0.1 to 200.0 (country-campaigns)",
+            "parameters.attention_capacity: Input should be greater than or equal to 0.001"
+            " (found 0); expected a number from 0.001 to 10.0 (campaigns per country)",
         ),
         (
             GOOD + "[mechanisms]\nmagic = false\n",

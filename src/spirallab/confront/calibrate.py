@@ -43,10 +43,16 @@ PRIORS: tuple[tuple[str, float, float], ...] = (
     ("concession_rate", 0.1, 4.0),
     ("prescriptive_rate", 0.05, 3.0),
     ("backslide_rate", 0.05, 2.0),
-    ("attention_capacity", 1.0, 60.0),
+    ("attention_capacity", 0.02, 3.0),
     ("habituation_rate", 0.02, 1.0),
     ("repression_adjust", 0.05, 2.0),
     ("retreat_rate", 0.0, 0.5),
+    # Issue 10's mechanisms: the agenda, decoupled practice, rollback under insurgency.
+    ("information_rate", 0.05, 1.5),
+    ("agenda_threshold", 0.2, 1.0),
+    ("commitment_practice", 0.0, 1.0),
+    ("entrapment_hold", 0.0, 1.0),
+    ("insurgency_retreat", 0.0, 1.0),
     ("pts_noise", 0.2, 1.5),
     ("pts_country_sd", 0.0, 1.5),
 )
@@ -58,7 +64,7 @@ RIVALS: dict[str, dict[str, bool]] = {
     "no-boomerang": {"boomerang": False},
     "realist": {"boomerang": False, "world_time": False},
 }
-CALIBRATION_VERSION = "confront-1"
+CALIBRATION_VERSION = "confront-2"  # issue 10: size-invariant capacity, new mechanisms
 
 
 def model_fingerprint() -> str:

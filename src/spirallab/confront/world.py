@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from spirallab.confront.record import PHASE_COLUMNS, PTS_SOURCES, Record, as_float
+from spirallab.model.worldtime import TREATY_OPENED
 from spirallab.scenarios.schema import Country, Scenario
 
 LOOKBACK = 5  # years back a covariate may be carried forward to the start year (assumption)
@@ -135,7 +136,7 @@ def world_countries(
         src = "pts" if not np.isnan(pts[i]) else "fariss"
         country_panel = panel[panel["country_id"] == cid].sort_values("year")
         probs = rows[list(PHASE_COLUMNS)].to_numpy(dtype=np.float64)
-        phase = _phase_at(probs, years, i, overall)
+        phase = _phase_at(probs, years, i, overall, _latent(f"phase:{cid}", seed))
         torture = _latest(country_panel, "cirights_tort", first)
         if torture is None:
             torture = _latest(country_panel, "ciri_tort", first)
@@ -149,6 +150,7 @@ def world_countries(
         if not at.empty and bool(at["ratification_covered"].iloc[0]):
             share = np.mean([bool(at[f"ratified_{t}"].iloc[0]) for t in CORE_TREATIES])
             social = 0.2 + 0.6 * float(share)
+        ratified, quirks = _ratified_by(country_panel, first)
         polity = _latest(country_panel, "polity2", first)
         regime = (
             "other"
@@ -183,23 +185,58 @@ def world_countries(
                 civil_society=civil,
                 regime=regime,  # type: ignore[arg-type]
                 insurgency=_spells([int(y) for y in conflict], record.until),
+                ratified=ratified,  # type: ignore[arg-type]
                 notes=f"from the record up to {record.until}: overall repression {overall:.3f}"
-                f" ({src}), polity2 {polity}",
+                f" ({src}), polity2 {polity}{quirks}",
             )
         )
         starts.append(CountryStart(cid, first, phase, overall, src))
     return out, starts
 
 
-def _phase_at(probs: np.ndarray, years: np.ndarray, i: int, overall: float) -> int:
+def _ratified_by(country_panel: pd.DataFrame, first: int) -> tuple[dict[str, int] | None, str]:
+    """ICCPR and CAT ratification years known at ``first`` (panel rows up to ``first`` only).
+
+    The year is the first panel year flagged ratified (an upper bound where the panel starts
+    later). A year before the treaty opened (a signature or succession year in the UN files) is
+    taken as the opening year and said in the notes. None: the UN files do not cover the country.
+    """
+    out: dict[str, int] = {}
+    quirks = ""
+    rows = country_panel[country_panel["year"] <= first]
+    if rows.empty or not bool(rows["ratification_covered"].iloc[-1]):
+        return None, quirks
+    for treaty, opened in TREATY_OPENED.items():
+        column = f"ratified_{treaty}"
+        if column not in rows.columns:
+            continue
+        years = rows.loc[rows[column].astype(bool), "year"]
+        if years.empty:
+            continue
+        year = int(years.min())
+        if year < opened:
+            quirks += f"; {treaty} flagged ratified in {year}, before it opened: taken as {opened}"
+            year = opened
+        out[treaty] = year
+    return out, quirks
+
+
+def _phase_at(
+    probs: np.ndarray, years: np.ndarray, i: int, overall: float, rng: np.random.Generator
+) -> int:
+    """The starting phase: a draw from the coder's phase probabilities of the nearest coded year.
+
+    A draw, not a rounding, so that the world's starting shares match the record's in
+    expectation (the floor of the mean put every "1|2" in phase 1; issue 10). Seeded by the
+    world seed and the country id.
+    """
     order = np.argsort(np.abs(years - years[i]), kind="stable")
     for j in order:
         if abs(int(years[j]) - int(years[i])) >= LOOKBACK:
             break
         p = probs[j]
         if not np.isnan(p).any() and p.sum() > 0:
-            mean = float(np.dot(np.arange(1, 6), p) / p.sum())
-            return int(np.clip(np.floor(mean + 1e-9), 1, 5))
+            return int(rng.choice(np.arange(1, 6), p=p / p.sum()))
     return 1 if overall >= 0.5 else 3
 
 

@@ -41,6 +41,7 @@ from spirallab.model.rules import (
     hazard,
     rule,
 )
+from spirallab.model.worldtime import CORE_OPEN_AFTER
 
 F32 = np.float32
 _MIN_CIVIL_SOCIETY = F32(0.05)
@@ -186,7 +187,9 @@ def decide(
     )
     mobilised = full_mobilisation(mobilisation, p, j)
     back_rate = at(p, P.backslide_rate + j)
-    back = back_rate * hold * (ONE - mobilised) if on.backsliding else ZERO * hold
+    # Entrapped in its own words, a government does not easily take them back (issue 10).
+    locked = ONE - at(p, P.entrapment_hold + j) * entrapment
+    back = back_rate * hold * (ONE - mobilised) * locked if on.backsliding else ZERO * hold
     if on.prescriptive_status:
         lw, ew = at(p, P.linkage_weight + j), at(p, P.entrapment_weight + j)
         pres = (
@@ -202,12 +205,12 @@ def decide(
     if on.backsliding:
         consolidated = regime_age >= at(p, P.consolidation_years + j)
         settled = habituation >= at(p, P.habituation_threshold + j)
-        retreat = (
-            at(p, P.retreat_rate + j)
-            * hold
-            * (ONE - institutions)
-            * as_f32(consolidated and not settled)
-        )
+        calm = at(p, P.retreat_rate + j) * hold * as_f32(consolidated)
+        # An insurgency gives any unhabituated government its reason to retreat (001 Phase 2).
+        threatened = ZERO * insurgency
+        if on.insurgency_threat:
+            threatened = at(p, P.insurgency_retreat + j) * insurgency
+        retreat = (calm + threatened) * (ONE - institutions) * as_f32(not settled)
     else:
         retreat = ZERO * hold
 
@@ -236,6 +239,8 @@ def decide(
     if on.denial:
         new_stance = DENIAL if silent else new_stance
     new_stance = RHETORIC if concede else new_stance
+    # Off the agenda there is no criticism left to deny: the government falls silent (issue 10).
+    new_stance = SILENT if (denying and not on_agenda and not concede) else new_stance
     new_stance = SILENT if backslide else new_stance
     new_stance = ACCEPTANCE if prescriptive else new_stance
     new_stance = RHETORIC if retreating else new_stance
@@ -350,9 +355,6 @@ def adjust_practice(
     target = target - as_f32(conceding) * (
         at(p, P.cosmetic_relief + j) * base_repression + HALF * hunt
     )
-    target = target + as_f32(accepting) * (at(p, P.political_floor + j) - target)
-    pol = political + dt * at(p, P.repression_adjust + j) * (target - political)
-
     above = pressure_above / (at(p, P.pressure_half + j) + pressure_above)
     below_raw = mobilisation * (ONE - fear)  # pressure from below
     direct = ZERO * below_raw
@@ -366,6 +368,16 @@ def adjust_practice(
         direct = at(p, P.treaty_leverage + j) * hook * as_f32(stance == ARGUMENT)
     below = below_raw / (at(p, P.pressure_half + j) + below_raw)
     push = above * below if on.pincer else max(above, below)
+    # Decoupling (003): commitment alone moves the target part of the way to the floor;
+    # sustained pressure from above and below closes the rest (hypothesis 4), and so does
+    # habit once it has formed, when the pressure is gone (001 Phase 5).
+    relieved = base_repression * (ONE - at(p, P.cosmetic_relief + j))
+    floor = at(p, P.political_floor + j)
+    cp = at(p, P.commitment_practice + j)
+    share = cp + (ONE - cp) * max(push, habituation)
+    committed = relieved + share * (floor - relieved)
+    target = target + as_f32(accepting) * (committed - target)
+    pol = political + dt * at(p, P.repression_adjust + j) * (target - political)
     control_floor = at(p, P.control_floor + j)
     control = min(
         control_floor
@@ -396,6 +408,7 @@ def ratification(
     u_ratification: Any,
     dt: Any,
     density: Any,
+    year: Any,
     p: Any,
     j: int,
 ) -> Any:
@@ -405,7 +418,9 @@ def ratification(
     decoupled from practice); optional protocols follow acceptance. Treaties have their own
     draw: core conventions first, then the protocols, so they never compete with domestic
     institutions for one draw (clean paired comparisons). At most one treaty step per step.
+    No core ratification before both conventions were open (``year`` is the year stepped into).
     """
+    opened = as_f32(year > CORE_OPEN_AFTER)
     core = (
         density
         * (
@@ -413,6 +428,7 @@ def ratification(
             + at(p, P.tactical_ratification_rate + j) * as_f32(not accepted_before and on_agenda)
         )
         * as_f32(not ratified_core)
+        * opened
     )
     prot = (
         density

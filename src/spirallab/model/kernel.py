@@ -179,6 +179,7 @@ def run_tile(
                         present,
                         dt,
                         dens,
+                        year,
                         mv,
                         sv,
                         si,
@@ -245,6 +246,7 @@ def _step_lane(
     present: Any,
     dt: Any,
     dens: Any,
+    year: Any,
     material: Any,
     social: Any,
     strategic: Any,
@@ -268,6 +270,7 @@ def _step_lane(
         dt,
         dens,
         naming,
+        T.shape[0] // ROW_SIZE,  # countries in the tile (issue 10: capacity per country)
         p,
         j,
     )
@@ -415,6 +418,7 @@ def _step_lane(
             at(T, b + OFS.u_ratification + j),
             dt,
             dens,
+            year,
             p,
             j,
         )

@@ -39,6 +39,7 @@ COMPILED_SOURCES: tuple[str, ...] = (
     "state.py",
     "params.py",
     "setup.py",
+    "worldtime.py",
     "worldtime.py",  # imported by setup.py; hashed so the list is closed under imports
 )
 # Cache files of these modules hold code built from the sources above.

@@ -40,10 +40,14 @@ def gather_information(
 ) -> Any:
     """Boomerang, first leg, and hypothesis 1: information flows out; enough sets the agenda.
 
-    Returns (information, on_agenda, massacre happened, newly on the agenda).
+    A country on the agenda stays there while its information is at least ``agenda_memory``
+    times the threshold. Returns (information, on_agenda, massacre happened, newly on the
+    agenda).
     """
     choke = ONE - at(p, P.information_choke + j) * political
-    inflow = at(p, P.monitoring_rate + j) * density + at(p, P.un_information_gain + j) * un_lever
+    # Repression chokes what monitors learn too, not only what domestic links send (001 Phase 1).
+    inflow = at(p, P.monitoring_rate + j) * density * choke
+    inflow = inflow + at(p, P.un_information_gain + j) * un_lever
     if on.boomerang:
         inflow = inflow + at(p, P.information_rate + j) * linkage * choke
     info = information + dt * (
@@ -54,9 +58,14 @@ def gather_information(
         rate = at(p, P.massacre_rate + j) * political * political
         massacre = (u_massacre < hazard(rate, dt)) and started
         info = info + as_f32(massacre) * (at(p, P.massacre_information + j) * (ONE - info))
+        # An egregious event puts the country on the agenda (001 Phase 2; issue 10).
+        info = max(info, at(p, P.agenda_threshold + j)) if massacre else info
     info = min(info, ONE)
     if on.agenda_setting:
-        agenda = on_agenda or ((info >= at(p, P.agenda_threshold + j)) and started)
+        threshold = at(p, P.agenda_threshold + j)
+        # Without fresh information a country drops off the agenda (issue 10).
+        kept = on_agenda and (info >= at(p, P.agenda_memory + j) * threshold)
+        agenda = kept or ((info >= threshold) and started)
     else:
         agenda = on_agenda or started
     return info, agenda, massacre, agenda and not on_agenda
@@ -93,16 +102,18 @@ def allocate_attention(
     dt: Any,
     density: Any,
     naming_lever: Any,
+    n_countries: Any,
     p: Any,
     j: int,
 ) -> Any:
     """The country's share of the network's limited attention, and its campaign.
 
-    ``total_demand`` is the demand of all countries of the replicate, added in country order.
-    Demand is rationed in proportion when it exceeds capacity; capacity grows with world time.
+    ``total_demand`` is the demand of all ``n_countries`` countries of the replicate, added in
+    country order. Demand is rationed in proportion when it exceeds capacity; capacity is a
+    number of campaigns per country (size-invariant) and grows with world time.
     Returns (attention, campaign).
     """
-    capacity = at(p, P.attention_capacity + j) * density
+    capacity = at(p, P.attention_capacity + j) * F32(n_countries) * density
     ration = min(ONE, capacity / max(total_demand, _TINY_TOTAL))
     target = min(demand * ration, ONE)
     attention = attention + dt * at(p, P.attention_rate + j) * (target - attention)

@@ -48,14 +48,16 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     P(
         name="attention_capacity",
-        default=8.0,
-        unit="country-campaigns",
-        lo=0.1,
-        hi=200.0,
+        default=0.25,
+        unit="campaigns per country",
+        lo=0.001,
+        hi=10.0,
         mechanism="network",
-        description="Full-intensity campaigns the transnational network can run at once when norm density is 1;"
-        " scaled by norm density.",
-        grounding="001 Phase 1: many oppressive states never reach the network's agenda; assumption for size",
+        description="Full-intensity campaigns the transnational network can run at once when norm density is 1,"
+        " per country of the scenario (the scenario's countries stand for the world the network"
+        " watches); scaled by norm density.",
+        grounding="001 Phase 1: many oppressive states never reach the network's agenda; size: the"
+        " 1976-2003 calibration (about 45 campaigns for 175 countries, docs/calibration.md)",
     ),
     # --- boomerang: information and agenda (hypothesis 1) -----------------------------------
     P(
@@ -107,6 +109,19 @@ PARAMETERS: tuple[Parameter, ...] = (
         mechanism="agenda_setting",
         description="Information at which the network puts the country on its agenda.",
         grounding="001 Phase 1, hypothesis 1",
+    ),
+    P(
+        name="agenda_memory",
+        default=0.7,
+        unit="share of agenda_threshold",
+        lo=0.0,
+        hi=1.0,
+        mechanism="agenda_setting",
+        description="A country stays on the network's agenda while its information is at least this"
+        " share of agenda_threshold; below it drops off, and a denying government falls silent"
+        " (0: once on the agenda, always on it, the model before issue 10).",
+        grounding="001 Phase 1: the network needs information to act; the record keeps 16-27% of"
+        " countries in phase 1 for decades (docs/calibration.md); assumption for size",
     ),
     P(
         name="massacre_rate",
@@ -526,6 +541,20 @@ PARAMETERS: tuple[Parameter, ...] = (
         grounding="000: retreat from concessions is the most likely setback; 001 critical moments",
     ),
     P(
+        name="entrapment_hold",
+        default=0.5,
+        unit="share (0-1)",
+        lo=0.0,
+        hi=1.0,
+        mechanism="backsliding",
+        description="How far argumentative entrapment stops a conceding government from returning to"
+        " repression: the backsliding hazard is multiplied by 1 - entrapment_hold x entrapment"
+        " (0: entrapment does not matter, the model before issue 10).",
+        grounding="001 Phase 3: self-entrapment in its own rhetoric; 003 decoupled states sit in"
+        " phase 3 for decades (the record keeps 19-29% there, docs/calibration.md); assumption"
+        " for size",
+    ),
+    P(
         name="pressure_hold",
         default=0.7,
         unit="pressure (0-1)",
@@ -649,6 +678,20 @@ PARAMETERS: tuple[Parameter, ...] = (
         grounding="000 Change of regime: a new regime may retreat once consolidated",
     ),
     P(
+        name="insurgency_retreat",
+        default=0.05,
+        unit="per year",
+        lo=0.0,
+        hi=5.0,
+        mechanism="backsliding",
+        description="Hazard that a government with prescriptive status (not yet habituated) retreats to"
+        " tactical concessions while an armed insurgency is active, consolidated or not"
+        " (mechanism insurgency_threat).",
+        grounding="001 Phase 2: an insurgency validates the claim that the order of the nation is at"
+        " stake and isolates human-rights groups; the record's phases fall 0.04-0.06 a year"
+        " (docs/calibration.md); assumption for size",
+    ),
+    P(
         name="consolidation_years",
         default=6.0,
         unit="years",
@@ -667,6 +710,19 @@ PARAMETERS: tuple[Parameter, ...] = (
         mechanism="prescriptive_status",
         description="Political repression a state aims at once it accepts the norm.",
         grounding="001 Phase 4: high-profile repression falls first",
+    ),
+    P(
+        name="commitment_practice",
+        default=0.5,
+        unit="share (0-1)",
+        lo=0.0,
+        hi=1.0,
+        mechanism="prescriptive_status",
+        description="How far prescriptive status by itself moves the political-repression target from"
+        " the conceding level toward political_floor; institutionalisation (the institutions"
+        " index) closes the rest (1: commitment sets practice, the model before issue 10).",
+        grounding="003: commitment is decoupled from compliance; the record's PTS is nearly flat"
+        " 1976-2010 while phases 4-5 double (docs/calibration.md); assumption for size",
     ),
     P(
         name="repression_adjust",

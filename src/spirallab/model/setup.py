@@ -54,6 +54,8 @@ class Setup:
     base_repression: F32
     endemic_base: F32
     initial_phase: npt.NDArray[np.int8]
+    # (C,) ICCPR and CAT both ratified by the start; -1 where the scenario does not say.
+    initial_ratified: npt.NDArray[np.int8]
     initial_mobilisation: F32
     initial_linkage: F32
     initial_leaders: F32
@@ -147,6 +149,10 @@ def build_setup(scenario: Scenario, start: int | None = None, end: int | None = 
         base_repression=const("repression"),
         endemic_base=const("endemic_abuse"),
         initial_phase=np.array([c.initial_phase for c in countries], dtype=np.int8),
+        initial_ratified=np.array(
+            [-1 if c.ratified is None else int(len(c.ratified) == 2) for c in countries],
+            dtype=np.int8,
+        ),
         initial_mobilisation=const("mobilisation"),
         initial_linkage=const("linkage"),
         initial_leaders=const("key_leaders"),
@@ -188,14 +194,23 @@ def initial_state(
     on_agenda = np.repeat(phase0 >= 2, r, axis=1)
     political = col(setup.base_repression)
     political = np.where(phase0 == 3, political * (1 - p["cosmetic_relief"]), political)
-    political = np.where(accepted, np.float32(p["political_floor"]), political).astype(np.float32)
+    full = np.repeat(accepted, r, axis=1)
+    known = setup.initial_ratified[:, None]  # observed ratifications, -1 where not given
+    core = np.repeat(np.where(known < 0, accepted, known > 0), r, axis=1)
+    settled = np.repeat(rule_consistent, r, axis=1)
+    # Prescriptive status starts at its practice target before any pressure: commitment alone,
+    # or the floor where the practice is already habit (phase 5) (decoupling, issue 10).
+    relieved = col(setup.base_repression) * np.float32(1 - p["cosmetic_relief"])
+    cp = np.float32(p["commitment_practice"])
+    share = np.where(rule_consistent, np.float32(1.0), cp)
+    committed = relieved + share * (np.float32(p["political_floor"]) - relieved)
+    political = np.where(accepted, committed, political).astype(np.float32)
     endemic = col(setup.endemic_base)
     endemic = np.where(rule_consistent, endemic * np.float32(0.2), endemic).astype(np.float32)
     mobilisation = col(setup.initial_mobilisation)
     mobilisation = np.where(phase0 >= 3, np.maximum(mobilisation, 0.2), mobilisation)
     mobilisation = np.minimum(mobilisation, setup.civil_society[:, None]).astype(np.float32)
     information = np.where(phase0 >= 2, np.float32(p["agenda_threshold"]), 0).astype(np.float32)
-    full = np.repeat(accepted, r, axis=1)
     return State(
         stance=stance,
         repression_political=political,
@@ -208,11 +223,11 @@ def initial_state(
         * np.ones((1, r), dtype=np.float32),
         new_regime=np.zeros((c, r), dtype=bool),
         regime_age=np.full((c, r), 100.0, dtype=np.float32),
-        ratified_core=full.copy(),
-        ratified_protocols=np.repeat(rule_consistent, r, axis=1),
+        ratified_core=core,
+        ratified_protocols=settled.copy(),
         constitution=full.copy(),
-        complaint_mechanism=np.repeat(rule_consistent, r, axis=1),
-        trained_officials=np.repeat(rule_consistent, r, axis=1),
+        complaint_mechanism=settled.copy(),
+        trained_officials=settled.copy(),
         mobilisation=mobilisation,
         fear=col(setup.base_repression * np.float32(0.5)),
         key_leaders=col(setup.initial_leaders),

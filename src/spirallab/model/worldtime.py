@@ -36,6 +36,12 @@ WORLD_EVENTS: tuple[WorldEvent, ...] = (
     WorldEvent(1998, "UN Declaration on Human Rights Defenders", 0.06),
 )
 
+# Years the core conventions opened for signature and ratification (ICCPR 16 December 1966, CAT
+# 10 December 1984; UN Treaty Collection). The model's ``ratified_core`` means both, so no
+# country-replicate can have it in a year before CORE_OPEN_AFTER + 1 (issue 10).
+TREATY_OPENED: dict[str, int] = {"iccpr": 1966, "cat": 1984}
+CORE_OPEN_AFTER = max(TREATY_OPENED.values())
+
 # Years over which one event's influence builds (logistic scale); an assumption.
 EVENT_SPREAD_YEARS = 2.5
 

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from spirallab.model.params import Parameters
+from spirallab.model.worldtime import TREATY_OPENED
 from spirallab.scenarios.defenders import DefenderGroup, DefendersConfig, check_defenders
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -176,6 +177,14 @@ class Country(_Strict):
         description="Spells of significant armed insurgency, [start, end] (end null if ongoing).",
         json_schema_extra=_meta("years", "001 Phase 2; issue 2 facts"),
     )
+    ratified: dict[Literal["iccpr", "cat"], Year] | None = Field(
+        default=None,
+        description="Observed years of ratification or accession of the core conventions, up to"
+        " the country's start (later ones are the model's to simulate): the country starts with"
+        " ratified_core if and only if both are given. Absent: ratified_core at the start for"
+        " phase 4 or 5 only.",
+        json_schema_extra=_meta("years", "UN Treaty Collection (world.py: data <= start only)"),
+    )
     # --- defenders (issue 11) ---
     non_state_threat: TimeVarying = Field(
         default=0.0,
@@ -202,6 +211,21 @@ class Country(_Strict):
     def _lifetime(self) -> Country:
         if self.end is not None and self.end < self.start:
             raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        return self
+
+    @model_validator(mode="after")
+    def _ratified_before_start(self) -> Country:
+        for treaty, year in (self.ratified or {}).items():
+            if year > self.start:
+                raise ValueError(
+                    f"ratified.{treaty} ({year}) is after the country's start ({self.start});"
+                    " expected ratifications known at the start only"
+                )
+            if year < TREATY_OPENED[treaty]:
+                raise ValueError(
+                    f"ratified.{treaty} ({year}) is before the treaty opened"
+                    f" ({TREATY_OPENED[treaty]})"
+                )
         return self
 
     @field_validator("insurgency")

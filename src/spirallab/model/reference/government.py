@@ -25,6 +25,7 @@ from spirallab.model.context import Context, hazard_to_probability
 from spirallab.model.events import Emit
 from spirallab.model.f32math import exp_array, pow_array
 from spirallab.model.state import ACCEPTANCE, ARGUMENT, DENIAL, RHETORIC, SILENT, B, F, State
+from spirallab.model.worldtime import CORE_OPEN_AFTER
 
 ONE = np.float32(1.0)
 ZERO = np.float32(0.0)
@@ -111,7 +112,9 @@ def decide(s: State, ctx: Context, emit: Emit) -> State:
     crack = p.crackdown_rate * threat * (ONE - s.entrapment)
     hold = np.maximum(ONE - international_pressure(s) / p.pressure_hold, ZERO)
     mobilised = full_mobilisation(s, ctx)
-    back = p.backslide_rate * hold * (ONE - mobilised) if on.backsliding else ZERO * hold
+    # Entrapped in its own words, a government does not easily take them back (issue 10).
+    locked = ONE - p.entrapment_hold * s.entrapment
+    back = p.backslide_rate * hold * (ONE - mobilised) * locked if on.backsliding else ZERO * hold
     if on.prescriptive_status:
         pres = (
             p.prescriptive_rate
@@ -126,7 +129,12 @@ def decide(s: State, ctx: Context, emit: Emit) -> State:
     if on.backsliding:
         consolidated = s.regime_age >= p.consolidation_years
         settled = s.habituation >= p.habituation_threshold
-        retreat = p.retreat_rate * hold * (ONE - s.institutions) * (consolidated & ~settled)
+        calm = p.retreat_rate * hold * consolidated
+        # An insurgency gives any unhabituated government its reason to retreat (001 Phase 2).
+        threatened = ZERO * ctx.insurgency
+        if on.insurgency_threat:
+            threatened = p.insurgency_retreat * ctx.insurgency
+        retreat = (calm + threatened) * (ONE - s.institutions) * ~settled
     else:
         retreat = ZERO * hold
 
@@ -157,6 +165,8 @@ def decide(s: State, ctx: Context, emit: Emit) -> State:
     if on.denial:
         stance[silent] = DENIAL
     stance[concede] = RHETORIC
+    # Off the agenda there is no criticism left to deny: the government falls silent (issue 10).
+    stance[denying & ~s.on_agenda & ~concede] = SILENT
     stance[backslide] = SILENT
     stance[prescriptive] = ACCEPTANCE
     stance[retreating] = RHETORIC
@@ -253,10 +263,6 @@ def adjust_practice(s: State, ctx: Context) -> State:
     hunt = p.denial_repression * s.mobilisation if on.denial else ZERO * s.mobilisation
     target = ctx.base_repression + hunt
     target = target - conceding * (p.cosmetic_relief * ctx.base_repression + np.float32(0.5) * hunt)
-    target = target + accepting * (p.political_floor - target)
-    political = s.repression_political + dt * p.repression_adjust * (
-        target - s.repression_political
-    )
 
     above = s.pressure_above / (p.pressure_half + s.pressure_above)
     below_raw = s.pressure_below
@@ -270,6 +276,17 @@ def adjust_practice(s: State, ctx: Context) -> State:
         direct = p.treaty_leverage * hook * (st == ARGUMENT)
     below = below_raw / (p.pressure_half + below_raw)
     push = above * below if on.pincer else np.maximum(above, below)
+    # Decoupling (003): commitment alone moves the target part of the way to the floor;
+    # sustained pressure from above and below closes the rest (hypothesis 4), and so does
+    # habit once it has formed, when the pressure is gone (001 Phase 5).
+    relieved = ctx.base_repression * (ONE - p.cosmetic_relief)
+    held = np.maximum(push, s.habituation)
+    share = p.commitment_practice + (ONE - p.commitment_practice) * held
+    committed = relieved + share * (p.political_floor - relieved)
+    target = target + accepting * (committed - target)
+    political = s.repression_political + dt * p.repression_adjust * (
+        target - s.repression_political
+    )
     control = np.minimum(
         p.control_floor
         + (ONE - p.control_floor) * ctx.security_control
@@ -313,6 +330,7 @@ def build_institutions(s: State, stance_before: np.ndarray, ctx: Context, emit: 
         dens
         * (p.ratification_rate * acc + p.tactical_ratification_rate * (~acc & s.on_agenda))
         * ~s.ratified_core
+        * np.float32(ctx.year > CORE_OPEN_AFTER)
     )
     prot = dens * p.protocol_rate * (acc & s.ratified_core & ~s.ratified_protocols)
     ratifies = d.ratification < hazard_to_probability(core + prot, ctx.dt)

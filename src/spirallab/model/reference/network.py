@@ -19,7 +19,9 @@ def gather_information(s: State, ctx: Context, emit: Emit) -> State:
     """Boomerang, first leg, and hypothesis 1: information flows out; enough sets the agenda."""
     p, on, dt = ctx.params, ctx.on, ctx.dt
     choke = 1.0 - p.information_choke * s.repression_political
-    inflow = p.monitoring_rate * ctx.density + p.un_information_gain * ctx.levers.un_mechanism
+    # Repression chokes what monitors learn too, not only what domestic links send (001 Phase 1).
+    inflow = p.monitoring_rate * ctx.density * choke
+    inflow = inflow + p.un_information_gain * ctx.levers.un_mechanism
     if on.boomerang:
         inflow = inflow + p.information_rate * s.linkage * choke
     info = s.information + dt * (
@@ -30,11 +32,15 @@ def gather_information(s: State, ctx: Context, emit: Emit) -> State:
         rate = p.massacre_rate * s.repression_political * s.repression_political
         massacre = (ctx.draws.massacre < hazard_to_probability(rate, dt)) & ctx.started
         info = info + massacre * (p.massacre_information * (1.0 - info))
+        # An egregious event puts the country on the agenda (001 Phase 2; issue 10).
+        info = np.where(massacre, np.maximum(info, p.agenda_threshold), info)
         emit("massacre", massacre)
 
     info = np.minimum(info, np.float32(1.0))
     if on.agenda_setting:
-        on_agenda = s.on_agenda | ((info >= p.agenda_threshold) & ctx.started)
+        # Without fresh information a country drops off the agenda (issue 10).
+        kept = s.on_agenda & (info >= p.agenda_memory * p.agenda_threshold)
+        on_agenda = kept | ((info >= p.agenda_threshold) & ctx.started)
     else:
         on_agenda = s.on_agenda | ctx.started
     emit("on_agenda", on_agenda & ~s.on_agenda)
@@ -66,7 +72,8 @@ def allocate_attention(s: State, ctx: Context) -> State:
     total = np.zeros_like(demand[:1])
     for row in demand:
         total = total + row
-    capacity = p.attention_capacity * ctx.density
+    # Capacity is per country of the scenario (size-invariant, issue 10).
+    capacity = p.attention_capacity * np.float32(demand.shape[0]) * ctx.density
     ration = np.minimum(np.float32(1.0), capacity / np.maximum(total, np.float32(1e-6)))
     target = np.minimum(demand * ration, np.float32(1.0))
     attention = s.attention + dt * p.attention_rate * (target - s.attention)
