@@ -87,6 +87,30 @@ def test_all_levers_at_once(book: Scenario) -> None:
     assert_identical(variant(book, levers=levers), 40, 6)
 
 
+@pytest.mark.parametrize("off", [(), ("agenda_setting",), ("denial", "institutions")])
+def test_countries_before_their_start_are_skipped_exactly(
+    book: Scenario, off: tuple[str, ...]
+) -> None:
+    """Late starters in every initial phase, levers already acting on them before their start.
+
+    The kernel skips a country's steps before its start (its state is a fixed point there) and
+    jumps over its draws; records and events must still equal the reference, which steps them.
+    """
+    d = book.model_dump(mode="json")
+    for i, country in enumerate(d["countries"]):
+        country["initial_phase"] = 1 + i % 5
+    d["mechanisms"].update({m: False for m in off})
+    d["step"] = 0.5
+    d["levers"] = [
+        {"kind": k, "start": 1950, "end": 2000, "strength": 0.4}
+        for k in ("naming_and_shaming", "un_mechanism", "imposed_crackdown", "regime_change")
+    ]
+    late = Scenario.model_validate(d)
+    setup = build_setup(late)
+    assert (setup.starts > setup.years[1] + 10).sum() >= 5  # the skip has work to do
+    assert_identical(late, 40, 12)
+
+
 @pytest.mark.parametrize("step", [0.5, 0.25])
 def test_sub_year_steps(book: Scenario, step: float) -> None:
     levers = [{"kind": "regime_change", "start": 1980, "end": 1985, "strength": 0.5}]
@@ -180,3 +204,29 @@ def test_kernel_draws_numpys_pcg64_stream_bit_for_bit() -> None:
     for seed, block in [(0, 0), (3, 1), (2**40 + 3, 17)]:
         expected = block_draws(seed, block, 3, 5).reshape(-1)
         assert np.array_equal(draw(pcg64.initial_state(seed, block), expected.size), expected)
+
+
+def test_jumping_the_pcg64_stream_lands_where_numpy_does() -> None:
+    """Skipping a dormant country's 32 draws (16 outputs) by a jump leaves NumPy's stream."""
+    from spirallab.model import pcg64
+    from spirallab.model.f32math import njit
+
+    @njit
+    def skip_then_draw(rng: np.ndarray, skips: int, steps: int, n: int) -> np.ndarray:
+        a_hi, a_lo, c_hi, c_lo = pcg64.jump_constants(rng, steps)
+        for _ in range(skips):
+            pcg64.jump(rng, a_hi, a_lo, c_hi, c_lo)
+        out = np.empty(n, np.float32)
+        pcg64.fill_uniform(rng, out, 0, n)
+        return out
+
+    for seed, block in [(0, 0), (5, 2), (2**40 + 3, 17)]:
+        gen = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
+        stream = gen.random(7 * 32 + 64, dtype=np.float32)
+        for skips, steps in [(1, 16), (7, 16), (3, 1)]:
+            got = skip_then_draw(pcg64.initial_state(seed, block), skips, steps, 64)
+            first = skips * steps * 2
+            assert np.array_equal(got, stream[first : first + 64])
+        # A jump of the wrong length is seen: one output short of NumPy's position.
+        short = skip_then_draw(pcg64.initial_state(seed, block), 1, 15, 64)
+        assert not np.array_equal(short, stream[32:96])

@@ -33,7 +33,7 @@ from spirallab.model import defenders, government, kernel_cache, network, partne
 from spirallab.model.context import Switches
 from spirallab.model.events import BIT, PHASE_SHIFT
 from spirallab.model.f32math import at, njit, put
-from spirallab.model.pcg64 import fill_uniform
+from spirallab.model.pcg64 import fill_uniform, jump, jump_constants
 from spirallab.model.rules import ACCEPTANCE, LANES, ONE, ZERO, P, as_f32
 from spirallab.model.setup import LEVER_KINDS
 from spirallab.model.state import TILE_ROWS
@@ -107,6 +107,11 @@ def run_tile(
     # A last, partial tile of at most HALF valid lanes computes only those (its draws are still
     # drawn for all lanes: the stream is the block's); the defenders' steps use every lane.
     n_lanes = HALF if n_valid <= HALF and not dx[0] else LANES
+    # Dormant countries (not yet present, after the first step) are skipped: their state is a
+    # fixed point of the step (docs/model.md, Performance, third pass). Not with defenders,
+    # whose step is not audited for it. Their draws are jumped over, not generated.
+    may_skip = not dx[0]
+    jump_hi, jump_lo, jump_c_hi, jump_c_lo = jump_constants(rng, LANES // 2)
     tile[:] = ZERO
     for c in range(n_c):
         for r in range(init.shape[0]):
@@ -131,10 +136,15 @@ def run_tile(
             if own_draws:  # NumPy's order: draw, country, lane
                 for d in range(6):
                     for c in range(n_c):
-                        fill_uniform(rng, tile, c * ROW_SIZE + OFS.u_phase + d * LANES, LANES)
+                        if _dormant(starts[c], year, t, may_skip):
+                            jump(rng, jump_hi, jump_lo, jump_c_hi, jump_c_lo)
+                        else:
+                            fill_uniform(rng, tile, c * ROW_SIZE + OFS.u_phase + d * LANES, LANES)
 
             # Pass 1: information and agenda, then each country's demand for attention.
             for c in range(n_c):
+                if _dormant(starts[c], year, t, may_skip):
+                    continue
                 started = starts[c] < year
                 dt = step if started else ZERO
                 b = c * ROW_SIZE
@@ -155,11 +165,16 @@ def run_tile(
 
             # Pass 2: everything else, country by country.
             for c in range(n_c):
+                e = c0 + c * LANES
+                if _dormant(starts[c], year, t, may_skip):
+                    if code_step:  # what the step writes there: no event, phase 0 to 0
+                        for j in range(n_lanes):
+                            put(codes, e + j, _U32(0))
+                    continue
                 started = starts[c] < year
                 present = starts[c] <= year
                 dt = step if started else ZERO
                 b = c * ROW_SIZE
-                e = c0 + c * LANES
                 mv, sv, si, ins = (
                     material[yi, c],
                     social[yi, c],
@@ -196,6 +211,19 @@ def run_tile(
         _record(tile, obs_rows, records, yi, col0, n_valid)
         if dx[0]:  # defenders (issue 11)
             defenders.record_year(dx, ds, yi, col0, n_valid)
+
+
+@njit(inline="always", error_model="numpy")
+def _dormant(start: int, year: int, t: int, may_skip: bool) -> bool:
+    """Whether a country's step ``t`` may be skipped: not yet present, and not the first step.
+
+    Before its start a country steps with ``dt = 0`` and ``started`` false: every rate is
+    multiplied by ``dt``, every hazard is 0 and every event is masked by ``started``, so after
+    one such step its state no longer changes and the step writes code 0 (docs/model.md,
+    Performance). The first step of the run is computed, as it may still move the initial state
+    (an agenda dropped, a silent government on the agenda turned to denial, mobilisation clipped).
+    """
+    return may_skip and t > 0 and start > year
 
 
 @njit(inline="always", error_model="numpy")
