@@ -230,3 +230,31 @@ def test_jumping_the_pcg64_stream_lands_where_numpy_does() -> None:
         # A jump of the wrong length is seen: one output short of NumPy's position.
         short = skip_then_draw(pcg64.initial_state(seed, block), 1, 15, 64)
         assert not np.array_equal(short, stream[32:96])
+
+
+def test_vectorised_ways_give_numpys_stream() -> None:
+    """The kernel's 16-way generator: fills and skips in any order stay on NumPy's stream."""
+    from spirallab.model import pcg64
+    from spirallab.model.f32math import njit
+
+    @njit
+    def ways(rng: np.ndarray, pattern: np.ndarray) -> np.ndarray:
+        pcg64.start_ways(rng)
+        a_hi, a_lo, c_hi, c_lo = pcg64.jump_constants(rng, pcg64.WAYS)
+        n = (rng.shape[0] - 4) // 2
+        out = np.zeros(pattern.shape[0] * 2 * n, np.float32)
+        for k in range(pattern.shape[0]):
+            if pattern[k]:
+                pcg64.fill_ways(rng, n, out, k * 2 * n, a_hi, a_lo, c_hi, c_lo)
+            else:
+                pcg64.jump_ways(rng, n, a_hi, a_lo, c_hi, c_lo)
+        return out
+
+    pattern = np.array([1, 0, 0, 1, 1, 0, 1] * 3, dtype=np.bool_)
+    per = 2 * pcg64.WAYS
+    for seed, block in [(0, 0), (5, 2), (2**40 + 3, 17)]:
+        gen = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
+        stream = gen.random(pattern.size * per, dtype=np.float32).reshape(pattern.size, per)
+        got = ways(pcg64.initial_state(seed, block), pattern).reshape(pattern.size, per)
+        assert np.array_equal(got[pattern], stream[pattern])
+        assert not got[~pattern].any()

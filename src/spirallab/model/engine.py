@@ -264,7 +264,9 @@ def _simulate(
     init = _initial_tile(setup, params, parameters)
     kind, strength, phases = _lever_tracks(setup)
     obs_rows = np.array([getattr(ROW, name) for name in observables], dtype=np.int64)
-    codes = np.zeros((n_steps if events else 1) * c * BLOCK, dtype=np.uint32)
+    # Every bit set, not zeros: the kernel writes every code it reports (also for the countries
+    # it skips before their start), and a code it missed would show up as events in the tests.
+    codes = np.full((n_steps if events else 1) * c * BLOCK, 0xFFFFFFFF, dtype=np.uint32)
     on = kernel.switch_flags(setup.switches)
     covariates = (
         setup.starts.astype(np.int64),

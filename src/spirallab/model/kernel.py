@@ -33,7 +33,7 @@ from spirallab.model import defenders, government, kernel_cache, network, partne
 from spirallab.model.context import Switches
 from spirallab.model.events import BIT, PHASE_SHIFT
 from spirallab.model.f32math import at, njit, put
-from spirallab.model.pcg64 import fill_uniform, jump, jump_constants
+from spirallab.model.pcg64 import fill_ways, jump_constants, jump_ways, start_ways
 from spirallab.model.rules import ACCEPTANCE, LANES, ONE, ZERO, P, as_f32
 from spirallab.model.setup import LEVER_KINDS
 from spirallab.model.state import TILE_ROWS
@@ -69,7 +69,9 @@ def _bit(flag: Any, k: int) -> Any:
 @njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def run_tile(
     draws: npt.NDArray[np.float32],  # (steps, 6, C, LANES), or empty: draw from ``rng``
-    rng: npt.NDArray[np.uint64],  # the block's PCG64 state (pcg64.initial_state), advanced here
+    rng: npt.NDArray[
+        np.uint64
+    ],  # the block's PCG64 generator (pcg64.initial_state); its ways advance
     params: npt.NDArray[np.float32],  # (n_params * LANES,): row k holds parameter k per lane
     on: Any,
     init: npt.NDArray[np.float32],  # (state rows, C, LANES)
@@ -111,7 +113,12 @@ def run_tile(
     # fixed point of the step (docs/model.md, Performance, third pass). Not with defenders,
     # whose step is not audited for it. Their draws are jumped over, not generated.
     may_skip = not dx[0]
+    # The generator runs as WAYS = LANES / 2 interleaved positions of the one stream, each
+    # stepped LANES / 2 at a time: one country's draws per pass, vectorised (pcg64.fill_ways).
+    n_ways = (rng.shape[0] - 4) // 2
     jump_hi, jump_lo, jump_c_hi, jump_c_lo = jump_constants(rng, LANES // 2)
+    if own_draws:
+        start_ways(rng)
     tile[:] = ZERO
     for c in range(n_c):
         for r in range(init.shape[0]):
@@ -137,9 +144,10 @@ def run_tile(
                 for d in range(6):
                     for c in range(n_c):
                         if _dormant(starts[c], year, t, may_skip):
-                            jump(rng, jump_hi, jump_lo, jump_c_hi, jump_c_lo)
+                            jump_ways(rng, n_ways, jump_hi, jump_lo, jump_c_hi, jump_c_lo)
                         else:
-                            fill_uniform(rng, tile, c * ROW_SIZE + OFS.u_phase + d * LANES, LANES)
+                            b = c * ROW_SIZE + OFS.u_phase + d * LANES
+                            fill_ways(rng, n_ways, tile, b, jump_hi, jump_lo, jump_c_hi, jump_c_lo)
 
             # Pass 1: information and agenda, then each country's demand for attention.
             for c in range(n_c):

@@ -16,12 +16,22 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from spirallab.model.f32math import intrinsic, ir, njit, put, types
+from spirallab.model.f32math import at, intrinsic, ir, njit, put, types
 
 _MULT_HI = np.uint64(0x2360ED051FC65DA4)
 _MULT_LO = np.uint64(0x4385DF649FCCF645)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _TO_UNIT = np.float32(1.0 / 16777216.0)
+_U32_BITS = np.uint64(32)
+
+# Ways of the vectorised generator (:func:`fill_ways`): 16 consecutive positions of the one
+# stream, each stepped 16 at a time, so one pass over the ways is one country's 32 float32.
+WAYS = 16
+# Words of a block's generator array: the state and the increment (2 + 2 words), then the
+# ways' states (high words, then low words).
+STATE_WORDS = 4 + 2 * WAYS
+_WAY_HI = 4
+_WAY_LO = 4 + WAYS
 
 
 @intrinsic
@@ -41,11 +51,16 @@ _mulhi: Any = _mulhi_intrinsic
 
 
 def initial_state(seed: int, block: int) -> npt.NDArray[np.uint64]:
-    """(state high, state low, increment high, increment low) of block ``block``'s generator."""
+    """Block ``block``'s generator: state high, state low, increment high, increment low.
+
+    Then work space for the vectorised generator (:func:`start_ways`), zeros here.
+    """
     state = np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))).state["state"]
     s, inc = int(state["state"]), int(state["inc"])
     mask = (1 << 64) - 1
-    return np.array([s >> 64, s & mask, inc >> 64, inc & mask], dtype=np.uint64)
+    words = np.zeros(STATE_WORDS, dtype=np.uint64)
+    words[:4] = [s >> 64, s & mask, inc >> 64, inc & mask]
+    return words
 
 
 @njit(inline="always", error_model="numpy")
@@ -126,3 +141,66 @@ def fill_uniform(rng: Any, out: Any, start: int, count: int) -> None:
         put(out, start + 2 * i, np.float32((bits & _MASK32) >> np.uint64(8)) * _TO_UNIT)
         put(out, start + 2 * i + 1, np.float32(bits >> np.uint64(40)) * _TO_UNIT)
     rng[0], rng[1] = hi, lo
+
+
+@njit(inline="always", error_model="numpy")
+def _mul128_limbs(a_hi: Any, a_lo: Any, b_hi: Any, b_lo: Any) -> Any:
+    """As :func:`_mul128`, the high word of ``a_lo * b_lo`` from 32-bit halves.
+
+    A 128-bit product does not vectorise (x86 has no vector 64 x 64 -> 128 multiply); four
+    32 x 32 -> 64 products do, 8 lanes to an AVX-512 register.
+    """
+    a0, a1 = a_lo & _MASK32, a_lo >> _U32_BITS
+    b0, b1 = b_lo & _MASK32, b_lo >> _U32_BITS
+    p00, p01, p10, p11 = a0 * b0, a0 * b1, a1 * b0, a1 * b1
+    mid = (p00 >> _U32_BITS) + (p01 & _MASK32) + (p10 & _MASK32)
+    hi = p11 + (p01 >> _U32_BITS) + (p10 >> _U32_BITS) + (mid >> _U32_BITS)
+    hi = hi + a_lo * b_hi + a_hi * b_lo
+    return hi, (mid << _U32_BITS) | (p00 & _MASK32)
+
+
+@njit(inline="always", error_model="numpy")
+def start_ways(rng: Any) -> None:
+    """Put the next :data:`WAYS` states of ``rng``'s stream into its ways (the state stays)."""
+    hi, lo = rng[0], rng[1]
+    for i in range(WAYS):
+        hi, lo = _mul128(hi, lo, _MULT_HI, _MULT_LO)
+        hi, lo = _add128(hi, lo, rng[2], rng[3])
+        rng[_WAY_HI + i] = hi
+        rng[_WAY_LO + i] = lo
+
+
+@njit(inline="always", error_model="numpy")
+def fill_ways(
+    rng: Any, n_ways: int, out: Any, start: int, a_hi: Any, a_lo: Any, c_hi: Any, c_lo: Any
+) -> None:
+    """``2 * n_ways`` float32 uniforms into ``out[start:]``: the ways' outputs, then a jump.
+
+    Way ``i`` holds the state whose output is the stream's next ``i``-th, so the outputs in way
+    order are the stream in order, each split as :func:`fill_uniform` splits it; then every way
+    moves on by ``n_ways`` steps (``a``, ``c`` from :func:`jump_constants`). ``n_ways`` is
+    :data:`WAYS`, passed at run time so that LLVM vectorises the loop instead of unrolling it.
+    """
+    for i in range(n_ways):
+        hi, lo = at(rng, _WAY_HI + i), at(rng, _WAY_LO + i)
+        rot = hi >> np.uint64(58)
+        x = hi ^ lo
+        bits = (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
+        put(out, start + 2 * i, np.float32((bits & _MASK32) >> np.uint64(8)) * _TO_UNIT)
+        put(out, start + 2 * i + 1, np.float32(bits >> np.uint64(40)) * _TO_UNIT)
+        hi, lo = _mul128_limbs(hi, lo, a_hi, a_lo)
+        lo2 = lo + c_lo
+        carry = np.uint64(1) if lo2 < lo else np.uint64(0)
+        put(rng, _WAY_HI + i, hi + c_hi + carry)
+        put(rng, _WAY_LO + i, lo2)
+
+
+@njit(inline="always", error_model="numpy")
+def jump_ways(rng: Any, n_ways: int, a_hi: Any, a_lo: Any, c_hi: Any, c_lo: Any) -> None:
+    """Every way moves on as after :func:`fill_ways`, without the outputs (skipped draws)."""
+    for i in range(n_ways):
+        hi, lo = _mul128_limbs(at(rng, _WAY_HI + i), at(rng, _WAY_LO + i), a_hi, a_lo)
+        lo2 = lo + c_lo
+        carry = np.uint64(1) if lo2 < lo else np.uint64(0)
+        put(rng, _WAY_HI + i, hi + c_hi + carry)
+        put(rng, _WAY_LO + i, lo2)
