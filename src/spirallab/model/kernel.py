@@ -10,8 +10,11 @@ country-replicate (bits in :data:`spirallab.model.events.EVENT_BITS`).
 
 Random numbers: each block of :data:`LANES` replicates has its own NumPy PCG64 stream
 (:func:`spirallab.model.engine.block_draws`); the kernel draws from it itself, bit for bit as
-NumPy would (:mod:`spirallab.model.pcg64`), or takes the draws as an array (sweeps' side-by-side
-points, whose columns mix streams), so a seed gives the same numbers as ever.
+NumPy would (:mod:`spirallab.model.pcg64`, 16 positions of the stream at once), or takes the
+draws as an array (sweeps' side-by-side points, whose columns mix streams), so a seed gives the
+same numbers as ever.
+Countries not yet present are skipped after the first step (:func:`_dormant`): their state is a
+fixed point of the step there; their draws are jumped over, so the stream stays NumPy's.
 The network's attention is shared among countries: each step first computes every country's
 demand, adds them in country order, then moves every country (two passes over the tile).
 
