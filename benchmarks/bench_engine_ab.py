@@ -3,8 +3,9 @@
 On a machine shared with other engineers' tests single figures swing by 2x as the load changes,
 so a speed change is measured by alternating the old and the new code: one process per source
 tree and round (``--rounds``), A B A B ..., each timing ``--repeats`` runs of world-150 x 67
-replicates, full (22 observables and the events frame) and lean (phase and repression, no
-events), by the process's CPU time (what the load steals from a process is mostly wall time).
+replicates (``--levers``: with every lever kind), full (22 observables and the events frame)
+and lean (phase and repression, no events), by the process's CPU time (what the load steals
+from a process is mostly wall time).
 Prints each round, the medians per tree, the ratio B/A, ``uptime`` before and after, and last
 ``ab_lean_ratio: R``.
 
@@ -28,8 +29,17 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = "1"
 from spirallab import simulate
 from spirallab.scenarios.load import load_scenario
-repeats, replicates = int(sys.argv[1]), int(sys.argv[2])
+from spirallab import Scenario
+from spirallab.model.setup import LEVER_KINDS
+repeats, replicates, levers = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1"
 sc = load_scenario("world-150")
+if levers:  # every lever kind, as benchmarks/check_kernel_identity.py
+    d = sc.model_dump(mode="json")
+    d["levers"] = [
+        {"kind": k, "start": 1955 + 6 * i, "end": 2020, "strength": 0.25, "phases": [1 + i % 5]}
+        for i, k in enumerate(LEVER_KINDS)
+    ]
+    sc = Scenario.model_validate(d)
 simulate(sc, replicates=8, seed=0)  # warm-up: the compiled kernel, the synthetic world
 out = {"lean": [], "full": []}
 for kind in ("lean", "full"):
@@ -45,11 +55,11 @@ print(json.dumps(out))
 """
 
 
-def run_tree(src: str, repeats: int, replicates: int) -> dict[str, list[float]]:
+def run_tree(src: str, repeats: int, replicates: int, levers: bool) -> dict[str, list[float]]:
     """Rates (country-steps per CPU second) of one process running the tree at ``src``."""
     env = dict(os.environ, PYTHONPATH=os.path.abspath(src))
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(repeats), str(replicates)],
+        [sys.executable, "-c", _CHILD, str(repeats), str(replicates), str(int(levers))],
         env=env,
         capture_output=True,
         text=True,
@@ -70,17 +80,18 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--replicates", type=int, default=67)
+    ap.add_argument("--levers", action="store_true", help="world-150 with every lever kind")
     args = ap.parse_args()
     print(f"load_average_before: {uptime()} on {os.cpu_count()} CPUs")
     for src in (args.a, args.b):  # compile (or load) each kernel once, untimed
-        run_tree(src, 1, 8)
+        run_tree(src, 1, 8, args.levers)
     pooled: dict[str, dict[str, list[float]]] = {
         "A": {"lean": [], "full": []},
         "B": {"lean": [], "full": []},
     }
     for k in range(args.rounds):
         for name, src in (("A", args.a), ("B", args.b)):
-            rates = run_tree(src, args.repeats, args.replicates)
+            rates = run_tree(src, args.repeats, args.replicates, args.levers)
             for kind in ("lean", "full"):
                 pooled[name][kind] += rates[kind]
             print(

@@ -141,7 +141,9 @@ def run_tile(
             t = (yi - 1) * steps_per_year + k
             c0 = t * code_step
             if n_tracks > 0:
-                _levers_in_force(tile, lever_kind, lever_strength, lever_phase, yi)
+                _levers_in_force(
+                    tile, lever_kind, lever_strength, lever_phase, yi, starts, year, t, may_skip
+                )
 
             if own_draws:  # NumPy's order: draw, country, lane
                 for d in range(6):
@@ -527,20 +529,39 @@ def _step_lane(
 
 @njit(inline="always", error_model="numpy")
 def _levers_in_force(
-    tile: Any, lever_kind: Any, lever_strength: Any, lever_phase: Any, yi: int
+    tile: Any,
+    lever_kind: Any,
+    lever_strength: Any,
+    lever_phase: Any,
+    yi: int,
+    starts: Any,
+    year: int,
+    t: int,
+    may_skip: bool,
 ) -> None:
-    """Lever strengths this step: tracks of a kind add up to at most 1, masked by phase."""
+    """Lever strengths this step: tracks of a kind add up to at most 1, masked by phase.
+
+    Not for dormant countries, whose skipped step reads no lever (the rows are rewritten in
+    full at every step a country is stepped, and never recorded).
+    """
     n_c = tile.shape[0] // ROW_SIZE
     for c in range(n_c):
+        if _dormant(starts[c], year, t, may_skip):
+            continue
         b = c * ROW_SIZE
         for j in range(N_LEVER_KINDS * LANES):
             tile[b + _FIRST_LEVER + j] = ZERO
         for tr in range(lever_kind.shape[0]):
             s = lever_strength[tr, yi, c]
             r = b + _FIRST_LEVER + lever_kind[tr] * LANES
+            # The track's phases as bits, so that the lane loop shifts instead of gathering
+            # bytes (which does not vectorise).
+            phases = np.int64(0)
+            for ph in range(lever_phase.shape[1]):
+                phases = phases | (np.int64(lever_phase[tr, ph]) << np.int64(ph))
             for j in range(LANES):
-                acts = lever_phase[tr, np.int64(tile[b + OFS.phase + j])]
-                tile[r + j] = min(tile[r + j] + s * as_f32(acts), ONE)
+                acts = (phases >> np.int64(at(tile, b + OFS.phase + j))) & np.int64(1)
+                put(tile, r + j, min(at(tile, r + j) + s * np.float32(acts), ONE))
 
 
 @njit(inline="always", error_model="numpy")
