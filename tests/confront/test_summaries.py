@@ -77,3 +77,25 @@ def test_record_changes_by_hand() -> None:
     pool00 = np.concatenate([d0[late], d1[late][~np.isnan(d1[late])]])
     assert stats["pts_drift"][1] == np.mean(pool00)
     assert stats["pts_drift"][1] == np.mean([2, 1, 1, 1])  # 1995->2000 and 1996->2001
+
+
+def _random_record(n_c: int, rng: np.random.Generator) -> Observed:
+    n_y = len(YEARS)
+    probs = rng.dirichlet(np.ones(5), (n_y, n_c))
+    pts = rng.integers(1, 6, (n_y, n_c, 3)).astype(np.float64)
+    ratified = (rng.uniform(size=(n_y, n_c)) < 0.5).astype(np.float64)
+    return Observed(YEARS, [f"c{i}" for i in range(n_c)], probs, pts, ratified,
+                    np.zeros((n_y, n_c)))
+
+
+def test_record_scales_are_sampling_errors() -> None:
+    from spirallab.confront.calibrate import SCALE_FLOOR, record_scales
+
+    rng = np.random.default_rng(5)
+    small = record_scales(_random_record(40, rng), draws=60)
+    large = record_scales(_random_record(640, rng), draws=60)
+    assert (small >= SCALE_FLOOR).all() and (large >= SCALE_FLOOR).all()
+    free = large > 2 * SCALE_FLOOR  # away from the floor
+    # Sixteen times the countries: a quarter of the sampling error.
+    ratio = np.median(large[free] / small[free])
+    assert 0.18 < ratio < 0.33
