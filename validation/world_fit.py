@@ -35,10 +35,15 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], help="NAME=VALUE parameter override")
     ap.add_argument("--pts-noise", type=float, default=0.6)
     ap.add_argument("--pts-country-sd", type=float, default=0.6)
+    ap.add_argument("--pts-country-rho", type=float, default=1.0)
     args = ap.parse_args()
     record = load_record(args.data, until=args.last)
     problem = build_problem(record, args.first, args.last)
-    theta: dict[str, float] = {"pts_noise": args.pts_noise, "pts_country_sd": args.pts_country_sd}
+    theta: dict[str, float] = {
+        "pts_noise": args.pts_noise,
+        "pts_country_sd": args.pts_country_sd,
+        "pts_country_rho": args.pts_country_rho,
+    }
     for item in args.set:
         name, value = item.split("=")
         theta[name] = float(value)

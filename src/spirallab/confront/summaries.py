@@ -10,10 +10,13 @@ missing data never biases the comparison. All statistics are shares or means in 
   the observation model's expected shares at the simulated repression);
 - ``phase_moves``: mean yearly rise and fall of the (expected) phase, per decade;
 - ``pts_moves``: mean absolute yearly change of each source's PTS score, per decade (simulation:
-  expected under the observation model with independent yearly noise);
+  expected under the AR(1) observation model of forecast.py);
 - ``time_in_phase``: across countries, the mean and standard deviation of the share of observed
   years spent in phases 1-2, 3 and 4-5;
-- ``ratified``: share of countries with ICCPR and CAT ratified, every fifth year.
+- ``ratified``: share of countries with ICCPR and CAT ratified, every fifth year;
+- ``pts_drift``: mean absolute change of each source's score over ``DRIFT_LAG`` (5) years, per
+  decade of the later year (simulation: expected under the AR(1) observation model), which
+  tells a persistent deviation from a fixed one.
 """
 
 from __future__ import annotations
@@ -24,12 +27,15 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy.special import ndtr
 
-from spirallab.confront.observation import OFFSET_NODES, OFFSET_WEIGHTS, pts_probabilities
+from spirallab.confront.observation import OFFSET_NODES, OFFSET_WEIGHTS
 from spirallab.confront.record import PHASE_COLUMNS, PTS_SOURCES, Record, as_float
 
 F64 = npt.NDArray[np.float64]
 LEVELS = np.arange(1, 6, dtype=np.float64)
+# Years between the two scores of the ``pts_drift`` statistic.
+DRIFT_LAG = 5
 
 
 @dataclass(frozen=True)
@@ -109,7 +115,12 @@ def record_summaries(obs: Observed) -> dict[str, F64]:
     pts_counts = np.stack([(obs.pts == k).sum(axis=(1, 2)) for k in range(1, 6)], axis=1)
     pts_share = pts_counts / np.maximum(pts_counts.sum(axis=1, keepdims=True), 1)
     expected = np.where(coded, (obs.phase_probs * LEVELS).sum(axis=-1), np.nan)
-    return _dynamic_stats(expected, coded, obs, phase_share, pts_share, None, obs.ratified)
+    out = _dynamic_stats(expected, coded, obs, phase_share, pts_share, None, obs.ratified)
+    lag = DRIFT_LAG
+    pair = ~np.isnan(obs.pts[lag:]) & ~np.isnan(obs.pts[:-lag])
+    moves = np.nan_to_num(np.abs(obs.pts[lag:] - obs.pts[:-lag]))
+    out["pts_drift"] = _per_decade(moves, pair, obs.years[lag:])
+    return out
 
 
 def _dynamic_stats(
@@ -155,37 +166,89 @@ def simulated_summaries(
     pts_noise: float,
     bias: Mapping[str, float],
     country_sd: float = 0.0,
+    country_rho: float = 1.0,
 ) -> dict[str, F64]:
     """Statistics of one simulated world (arrays (years, countries)) on the record's grid.
 
-    PTS statistics average over the country offset (Gauss-Hermite nodes): the offset is shared
-    by consecutive years, so it widens the level shares but not the yearly changes.
+    PTS statistics follow the observation model of forecast.py: each source's latent score
+    deviates from ``1 + 4 r + bias`` by an AR(1) deviation (stationary s.d. ``country_sd``,
+    year-to-year correlation ``country_rho``; 1 is a fixed country offset) plus independent
+    yearly noise (``pts_noise``). Two scores ``k`` years apart share the deviation's correlated
+    part, ``country_sd * sqrt(rho**k) * z``, averaged over ``z`` by Gauss-Hermite quadrature,
+    and are independent given ``z`` with noise ``sqrt(pts_noise**2 + country_sd**2 *
+    (1 - rho**k))``: exact for the pair, so the level shares, the yearly changes and the
+    5-year changes all have their expectations under the AR(1) model.
     """
     coded = ~np.isnan(obs.phase_probs).any(axis=-1) & (phase > 0)
     onehot = (phase[..., None] == np.arange(1, 6)).astype(np.float64)
     phase_share = (onehot * coded[..., None]).sum(axis=1) / np.maximum(coded.sum(axis=1), 1)[
         :, None
     ]
+    n_years = len(obs.years)
     scored = ~np.isnan(obs.pts)
-    dist = np.abs(LEVELS[:, None] - LEVELS[None, :])
-    nodes = zip(OFFSET_NODES, OFFSET_WEIGHTS, strict=True) if country_sd > 0 else [(0.0, 1.0)]
-    pts_counts = np.zeros((len(obs.years), 5))
-    exp_move = np.zeros((len(obs.years) - 1, len(obs.country_ids), 3))
-    for z, wz in nodes:
-        probs = np.stack(
-            [pts_probabilities(repression, pts_noise, bias.get(s, 0.0), country_sd * z)
-             for s in PTS_SOURCES],
-            axis=2,
-        )  # (Y, C, 3, 5)
-        pts_counts += wz * (probs * scored[..., None]).sum(axis=(1, 2))
-        # E|X_t+1 - X_t| with the offset shared and the yearly noise independent.
-        exp_move += wz * np.einsum("ycsi,ij,ycsj->ycs", probs[1:], dist, probs[:-1])
+    # Work on the scored entries only (flat), which is most of this function's cost.
+    yi, ci, si = np.nonzero(scored)
+    shift = np.array([bias.get(s, 0.0) for s in PTS_SOURCES])
+    mu = 1.0 + 4.0 * repression[yi, ci].astype(np.float64) + shift[si]
+    index = np.full(scored.shape, -1, dtype=np.int64)
+    index[yi, ci, si] = np.arange(len(yi))
+    pts_counts = np.zeros((n_years, 5))
+    for z, wz in _nodes(country_sd):
+        cdf = _level_cdf(mu + country_sd * z, pts_noise)
+        probs = np.diff(cdf, axis=1, prepend=0.0, append=1.0)
+        pts_counts += wz * np.stack(
+            [np.bincount(yi, weights=probs[:, k], minlength=n_years) for k in range(5)], axis=1
+        )
     pts_share = pts_counts / np.maximum(pts_counts.sum(axis=1, keepdims=True), 1e-12)
-    pair = scored[1:] & scored[:-1]
-    pts_moves = _per_decade(exp_move, pair, obs.years[1:])
+    pts_moves = _expected_moves(obs, index, mu, 1, pts_noise, country_sd, country_rho)
+    pts_drift = _expected_moves(obs, index, mu, DRIFT_LAG, pts_noise, country_sd, country_rho)
     expected = phase.astype(np.float64)
     rat = np.where(np.isnan(obs.ratified), np.nan, ratified.astype(np.float64))
-    return _dynamic_stats(expected, coded, obs, phase_share, pts_share, pts_moves, rat)
+    out = _dynamic_stats(expected, coded, obs, phase_share, pts_share, pts_moves, rat)
+    out["pts_drift"] = pts_drift
+    return out
+
+
+_CUTS = np.array([1.5, 2.5, 3.5, 4.5])
+
+
+def _nodes(sd: float) -> list[tuple[float, float]]:
+    if sd <= 0:
+        return [(0.0, 1.0)]
+    return list(zip(OFFSET_NODES.tolist(), OFFSET_WEIGHTS.tolist(), strict=True))
+
+
+def _level_cdf(mu: F64, noise: float) -> F64:
+    """(N, 4) P(level <= k), k = 1..4, for latent means ``mu`` and Gaussian ``noise``."""
+    out: F64 = ndtr((_CUTS[None, :] - mu[:, None]) / max(noise, 1e-6))
+    return out
+
+
+def _expected_moves(
+    obs: Observed,
+    index: npt.NDArray[np.int64],
+    mu: F64,
+    lag: int,
+    noise: float,
+    sd: float,
+    rho: float,
+) -> F64:
+    """Per decade, E|X_(t+lag) - X_t| of a source's score over the record's scored pairs."""
+    a, b = index[:-lag], index[lag:]
+    pair = (a >= 0) & (b >= 0)
+    ia, ib = a[pair], b[pair]
+    corr = min(max(rho, 0.0), 1.0) ** lag
+    shared = sd * np.sqrt(corr)
+    indep = float(np.sqrt(noise**2 + sd**2 * (1.0 - corr)))
+    move = np.zeros(len(ia))
+    for z, wz in _nodes(shared):
+        cdf = _level_cdf(mu + shared * z, indep)
+        fa, fb = cdf[ia], cdf[ib]
+        # For independent integer scores, E|X - Y| = sum_k P(X <= k < Y) + P(Y <= k < X).
+        move += wz * (fa * (1.0 - fb) + fb * (1.0 - fa)).sum(axis=1)
+    grid = np.zeros(pair.shape)
+    grid[pair] = move
+    return _per_decade(grid, pair, obs.years[lag:])
 
 
 def compress(stats: Mapping[str, F64], n_years: int, block: int = 5) -> dict[str, F64]:
