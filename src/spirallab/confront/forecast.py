@@ -69,13 +69,20 @@ def forecast(
     replicates: int = 8,
     seed: int = 1,
     persistent: bool = True,
+    temper: float = 1.0,
 ) -> ForecastResult:
     """Forecast PTS levels (per source that scores the country) and phases, origin+1..to.
 
     ``persistent=False`` switches the observation models' persistence off (rho = 0, stay = 0:
     independent yearly PTS deviations, the coded phase the coding of the model's phase alone),
-    the control that shows what the persistence earns.
+    the control that shows what the persistence earns. ``temper`` raises each particle's
+    history likelihood to that power in the forecast's weights (1: the filter; above 1 the
+    history selects particles harder, at a lower effective sample size; 0: equal weights, the
+    model's predictive from the window's start); the observation models are estimated at 1.
     """
+    if temper < 0:
+        raise InputError("the tempering must be >= 0", where="temper", found=temper,
+                         expected="a number >= 0 (1 = the filter)")
     if record.until != origin:
         raise ValueError("the record must be cut at the origin")
     if to <= origin:
@@ -146,7 +153,7 @@ def forecast(
     sticky = PhaseStickiness(stay, confusion)
     phase = phase_state(stay)
     loglik = pts_ll + phase.loglik
-    w = _normalised(loglik)
+    w = _normalised(temper * loglik)
     ess = 1.0 / (w**2).sum(axis=1)
     recent = (years <= seen) & (years > seen - LOOKBACK)
     # (C, 3): the source scored the country in the last LOOKBACK years
