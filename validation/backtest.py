@@ -34,7 +34,7 @@ The same as running, for each rival R in full, no-boomerang, realist:
         [--folds 5] [--select]
 
 The default budget (2,000 simulations per rival, population 100, 2 workers) takes about 6
-minutes on 2 idle cores (``--select`` adds an inner calibration and four forecasts per fold);
+minutes on 2 idle cores (``--select`` adds an inner calibration and three forecasts per fold);
 the wall time is printed before the last line.
 """
 
@@ -199,10 +199,14 @@ def select_and_forecast(args: Any, record: Record, first: int, origin: int, held
     observed = observed[observed["year"] > inner]
     trained = sorted(set(record.panel["country_id"]) - set(held))
     frames: dict[str, pd.DataFrame] = {}
-    for c in CANDIDATES:
-        res = forecast(inner_post, inner_record, inner, origin, window=int(c["window"]),
-                       temper=c["temper"])
-        frames[_label(c)] = res.forecasts
+    for window in sorted({int(c["window"]) for c in CANDIDATES}):
+        tempers = [c["temper"] for c in CANDIDATES if int(c["window"]) == window]
+        # One simulation per window; the temperings reweigh the same particles.
+        res = forecast(inner_post, inner_record, inner, origin, window=window,
+                       temper=tempers[0], also_tempers=tuple(tempers[1:]))
+        for t in tempers:
+            fc = res.forecasts if t == tempers[0] else res.tempered[t]
+            frames[_label({"window": window, "temper": t})] = fc
     base = baseline_forecasts(inner_record, inner, origin, trained, sorted(observed["target"]))
     persistence = base[base["method"] == "persistence"].drop(columns="method")
     inner_scores = _score({**frames, "persistence": persistence}, observed, inner, trained)

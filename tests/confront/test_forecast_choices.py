@@ -51,17 +51,19 @@ def test_tempering_sharpens_the_weights(shared_data: Path, tmp_path: Path) -> No
     post = Posterior.load(tiny_posterior(tmp_path / "post"))
     rec = load_record(shared_data, until=2000)
 
-    def run(temper: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-        res = forecast(post, rec, 2000, 2001, window=4, draws=4, replicates=4, temper=temper)
-        return res.forecasts, res.diagnostics
+    def run(temper: float, also: tuple[float, ...] = ()):  # type: ignore[no-untyped-def]
+        return forecast(post, rec, 2000, 2001, window=4, draws=4, replicates=4, temper=temper,
+                        also_tempers=also)
 
-    flat, d0 = run(0.0)
-    one, d1 = run(1.0)
-    sharp, d4 = run(4.0)
-    # temper 0: equal weights, every particle counts; harder selection, fewer effective.
-    assert np.allclose(d0["ess"], d0["particles"])
-    assert d4["ess"].median() < d1["ess"].median() < d0["ess"].median()
-    assert not np.allclose(one["probability"], sharp["probability"])
+    res = run(1.0, (0.0, 4.0))
+    sharp = run(4.0)
+    one, flat = res.forecasts, res.tempered[0.0]
+    # The same particles at another tempering, without simulating again: the same forecast.
+    pd.testing.assert_frame_equal(res.tempered[4.0], sharp.forecasts, check_exact=False)
+    d1, d4 = res.diagnostics, sharp.diagnostics
+    # Harder selection, fewer effective particles (temper 0 would weigh all equally).
+    assert d4["ess"].median() < d1["ess"].median() < d1["particles"].iloc[0]
+    assert not np.allclose(one["probability"], sharp.forecasts["probability"])
     assert not np.allclose(one["probability"], flat["probability"])
     with pytest.raises(InputError, match="tempering"):
         forecast(post, rec, 2000, 2001, temper=-1.0)
