@@ -161,8 +161,15 @@ def calibrated(args: Any, record: Record, first: int, last: int, rival: str, hel
     if args.reuse and (cal / "posterior.parquet").is_file():
         return Posterior.load(cal)
     problem = problem_for(record, first, last, rival, held)
-    return calibrate(problem, cal, simulations=args.simulations, population=args.population,
-                     workers=args.workers)
+    for seed in (1, 2, 3):
+        try:
+            return calibrate(problem, cal, simulations=args.simulations,
+                             population=args.population, workers=args.workers, seed=seed)
+        except AssertionError as exc:
+            # pyabc can lose a whole generation's weight (prior / transition density 0); say so
+            # and start again from another seed rather than lose the run.
+            print(f"{cal.name}: calibration failed at seed {seed} ({exc}); retrying", flush=True)
+    raise SystemExit(f"{cal}: calibration failed at seeds 1-3")
 
 
 def run_fold(args: Any, record: Record, first: int, origin: int, held: list[str], out: Path
