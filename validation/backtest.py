@@ -222,7 +222,8 @@ def select_and_forecast(args: Any, record: Record, first: int, origin: int, held
         for t in tempers:
             fc = res.forecasts if t == tempers[0] else res.tempered[t]
             frames[_label({"window": window, "temper": t})] = fc
-    base = baseline_forecasts(inner_record, inner, origin, trained, sorted(observed["target"]))
+    base = baseline_forecasts(inner_record, inner, origin, trained,
+                              sorted(observed["target"].unique()))
     persistence = base[base["method"] == "persistence"].drop(columns="method")
     inner_scores = _score({**frames, "persistence": persistence}, observed, inner, trained)
     means = inner_scores.groupby("method")["log_score"].mean()
