@@ -77,6 +77,11 @@ def test_calibrate_forecast_score(calibrated: Path, shared_data: Path, tmp_path:
     assert {"spiral", "persistence", "markov", "markov_regime", "climatology"} <= set(
         overall["method"])
     assert (fc / "report.html").read_text().count("data:image/png") >= 3
+    # The comparison's uncertainty: spiral minus every other method, with a 90% interval.
+    diff = pd.read_csv(fc / "skill_difference.csv")
+    assert set(diff["method"]) == {"persistence", "markov", "markov_regime", "climatology"}
+    assert (diff["lo"] <= diff["difference"]).all() and (diff["difference"] <= diff["hi"]).all()
+    assert "How sure" in (fc / "report.html").read_text()
     assert "http" not in (fc / "report.html").read_text().replace("http-equiv", "")
 
 

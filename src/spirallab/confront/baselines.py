@@ -161,3 +161,19 @@ def _last_polity(polity: F64) -> F64:
         ok = ~np.isnan(polity[yi])
         out[ok] = polity[yi][ok]
     return out
+
+
+def blend(first: pd.DataFrame, second: pd.DataFrame, weight: float) -> pd.DataFrame:
+    """The linear pool ``weight * first + (1 - weight) * second`` of two tidy forecasts.
+
+    Only the country-year-targets both forecast; columns country_id, year, target, level,
+    probability (a ``method`` column is dropped). A blend is its own method, never either part.
+    """
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"blend weight {weight} outside [0, 1]")
+    keys = ["country_id", "year", "target", "level"]
+    m = first[[*keys, "probability"]].merge(
+        second[[*keys, "probability"]], on=keys, suffixes=("_a", "_b"), validate="one_to_one"
+    )
+    m["probability"] = weight * m["probability_a"] + (1.0 - weight) * m["probability_b"]
+    return m[[*keys, "probability"]].reset_index(drop=True)

@@ -56,6 +56,8 @@ class ForecastResult:
     forecasts: pd.DataFrame  # COLUMNS
     diagnostics: pd.DataFrame  # country_id, start, ess, particles
     observation: dict[str, Any] = field(default_factory=dict)  # the estimated observation models
+    # Forecasts from the same particles at the other temperings asked for (``also_tempers``).
+    tempered: dict[float, pd.DataFrame] = field(default_factory=dict)
 
 
 def forecast(
@@ -69,13 +71,23 @@ def forecast(
     replicates: int = 8,
     seed: int = 1,
     persistent: bool = True,
+    temper: float = 1.0,
+    also_tempers: tuple[float, ...] = (),
 ) -> ForecastResult:
     """Forecast PTS levels (per source that scores the country) and phases, origin+1..to.
 
     ``persistent=False`` switches the observation models' persistence off (rho = 0, stay = 0:
     independent yearly PTS deviations, the coded phase the coding of the model's phase alone),
-    the control that shows what the persistence earns.
+    the control that shows what the persistence earns. ``temper`` raises each particle's
+    history likelihood to that power in the forecast's weights (1: the filter; above 1 the
+    history selects particles harder, at a lower effective sample size; 0: equal weights, the
+    model's predictive from the window's start); the observation models are estimated at 1.
+    ``also_tempers`` adds forecasts from the same particles at other temperings
+    (``ForecastResult.tempered``), for choosing one without simulating again.
     """
+    if temper < 0 or any(t < 0 for t in also_tempers):
+        raise InputError("the tempering must be >= 0", where="temper", found=temper,
+                         expected="a number >= 0 (1 = the filter)")
     if record.until != origin:
         raise ValueError("the record must be cut at the origin")
     if to <= origin:
@@ -146,12 +158,15 @@ def forecast(
     sticky = PhaseStickiness(stay, confusion)
     phase = phase_state(stay)
     loglik = pts_ll + phase.loglik
-    w = _normalised(loglik)
+    # One weight matrix per tempering (the first is the forecast's): (T, C, N).
+    tempers = (temper, *also_tempers)
+    ws = np.stack([_normalised(t * loglik) for t in tempers])
+    w = ws[0]
     ess = 1.0 / (w**2).sum(axis=1)
     recent = (years <= seen) & (years > seen - LOOKBACK)
     # (C, 3): the source scored the country in the last LOOKBACK years
     scored = np.asarray(~np.isnan(obs.pts[recent]).all(axis=0), dtype=bool)
-    rows: list[pd.DataFrame] = []
+    rows: list[list[pd.DataFrame]] = [[] for _ in tempers]
     trans = {k: d.transition() for k, d in devs.items()}
     pts_belief = {k: pts[k].belief for k in sources}
     phase_belief = phase.belief
@@ -169,7 +184,7 @@ def forecast(
             # A source with no history years in the window starts from its stationary state.
             belief = pts_belief.get(k)
             dev = devs.get(k, PtsDeviation())
-            f = np.empty((len(cs), 5))
+            f = np.empty((len(tempers), len(cs), 5))
             for lo in range(0, len(cs), _BLOCK):
                 block = cs[lo : lo + _BLOCK]
                 b = (
@@ -178,11 +193,16 @@ def forecast(
                     else np.broadcast_to(dev.stationary(), (len(block), n_p, dev.grid))
                 )
                 probs = dev.level_probabilities(means[k][yi, block])  # (c, N, G, 5)
-                f[lo : lo + _BLOCK] = np.einsum("cn,cng,cngk->ck", w[block], b, probs)
-            rows.append(_tidy([ids[c] for c in cs], year, s, floor_probabilities(f)))
-        f = floor_probabilities(np.einsum("cn,cnk->ck", w, phase_belief))
-        rows.append(_tidy(ids, year, "phase", f))
-    forecasts = pd.concat(rows, ignore_index=True)
+                level = np.einsum("cng,cngk->cnk", b, probs)
+                f[:, lo : lo + _BLOCK] = np.einsum("tcn,cnk->tck", ws[:, block], level)
+            for t in range(len(tempers)):
+                rows[t].append(_tidy([ids[c] for c in cs], year, s, floor_probabilities(f[t])))
+        f = np.einsum("tcn,cnk->tck", ws, phase_belief)
+        for t in range(len(tempers)):
+            rows[t].append(_tidy(ids, year, "phase", floor_probabilities(f[t])))
+    forecasts = pd.concat(rows[0], ignore_index=True)
+    tempered = {t: pd.concat(r, ignore_index=True) for t, r in zip(tempers[1:], rows[1:],
+                                                                 strict=True)}
     diagnostics = pd.DataFrame(
         {"country_id": ids, "start": starts, "ess": np.round(ess, 2), "particles": n_p}
     )
@@ -197,7 +217,7 @@ def forecast(
         "history_years": [int(years[0]), seen],
         "coding_matrix": np.round(confusion, 4).tolist(),
     }
-    return ForecastResult(forecasts, diagnostics, observation)
+    return ForecastResult(forecasts, diagnostics, observation, tempered)
 
 
 def _normalised(loglik: F64) -> F64:

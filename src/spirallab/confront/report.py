@@ -231,6 +231,23 @@ def _fans(fc: pd.DataFrame, history: pd.DataFrame, target: str, origin: int) -> 
     return [_png(fig)]
 
 
+def _difference_section(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """The comparison's uncertainty: paired bootstrap intervals, if there is a comparison."""
+    if "difference" not in tables:
+        return []
+    from spirallab.confront.score import interval_table
+
+    by_h = interval_table(tables["difference_by_horizon"], "horizon").reset_index()
+    overall = tables["difference"].round(4)
+    return [
+        "<h2>How sure: mean log-score difference, this forecast minus each method</h2>",
+        "<p>Positive favours this forecast. 90% intervals from a paired bootstrap over"
+        " countries (each country's years and targets resampled together, 2,000 draws).</p>",
+        _table(overall),
+        _table(by_h),
+    ]
+
+
 def forecast_report(
     allf: pd.DataFrame,
     scores: pd.DataFrame,
@@ -254,6 +271,7 @@ def forecast_report(
         f" {len(scores) // max(scores['method'].nunique(), 1)}</p>",
         "<h2>Skill: mean scores (log score higher is better; Brier, RPS lower)</h2>",
         _table(tables["overall"]),
+        *_difference_section(tables),
         "<h2>Mean log score per horizon</h2>",
         _table(tables["by_horizon"]),
         "<h2>Mean log score per target</h2>",

@@ -78,6 +78,10 @@ def score_rows(forecasts: pd.DataFrame, observed: pd.DataFrame, origin: int) -> 
     out["log_score"] = log_score(f, o)
     out["brier"] = brier(f, o)
     out["rps"] = rps(f, o)
+    # The forecast's and the outcome's mean level: their difference is the forecast's drift.
+    levels = np.arange(1, 6, dtype=np.float64)
+    out["expected"] = f @ levels
+    out["observed"] = o @ levels
     return out
 
 
@@ -99,3 +103,78 @@ def skill_tables(scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
         t = scores.groupby([by, "method"])["log_score"].mean().unstack("method").reset_index()
         tables[f"by_{by}"] = t
     return tables
+
+
+def paired_bootstrap(
+    scores: pd.DataFrame,
+    reference: str,
+    *,
+    by: str | None = None,
+    metric: str = "log_score",
+    draws: int = 2000,
+    level: float = 0.9,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Mean score difference ``reference`` minus every other method, with a bootstrap interval.
+
+    A paired cluster bootstrap over countries: each draw resamples the countries with
+    replacement, keeping each country's years and targets together (its rows are not
+    independent), and takes the difference of the two methods on the same rows (the pairing
+    removes what is common to both: how hard a country is to forecast). The statistic is the
+    mean difference per row, as the skill tables report it, so a draw's value is the sum of
+    the resampled countries' differences over the sum of their rows. With ``by`` (for example
+    ``"horizon"``) the same draws of countries give an interval per value of that column.
+    Columns: method, [by], difference, lo, hi, countries, rows; positive favours ``reference``.
+    """
+    if reference not in set(scores["method"]):
+        raise ValueError(f"no method {reference!r} in the scores")
+    keys = ["country_id", "year", "target"]
+    wide = scores.pivot_table(index=keys, columns="method", values=metric, aggfunc="first")
+    extra = scores.drop_duplicates(keys).set_index(keys)
+    group = extra[by].reindex(wide.index) if by is not None else pd.Series("all", wide.index)
+    countries = wide.index.get_level_values("country_id")
+    ids, cidx = np.unique(np.asarray(countries, dtype=str), return_inverse=True)
+    gvals, gidx = np.unique(group.to_numpy(), return_inverse=True)
+    n_c, n_g = len(ids), len(gvals)
+    rows = np.zeros((n_c, n_g))
+    np.add.at(rows, (cidx, gidx), 1.0)
+    rng = np.random.default_rng(seed)
+    # (draws, countries): how many times each country enters each resample.
+    times = rng.multinomial(n_c, np.full(n_c, 1.0 / n_c), size=draws).astype(np.float64)
+    alpha = (1.0 - level) / 2.0
+    out = []
+    for method in wide.columns:
+        if method == reference:
+            continue
+        d = (wide[reference] - wide[method]).to_numpy(dtype=np.float64)
+        ok = ~np.isnan(d)
+        sums = np.zeros((n_c, n_g))
+        np.add.at(sums, (cidx[ok], gidx[ok]), d[ok])
+        n_ok = np.zeros((n_c, n_g))
+        np.add.at(n_ok, (cidx[ok], gidx[ok]), 1.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            boot = (times @ sums) / (times @ n_ok)  # (draws, groups)
+            point = sums.sum(axis=0) / n_ok.sum(axis=0)
+        lo, hi = np.nanquantile(boot, [alpha, 1.0 - alpha], axis=0)
+        for g, value in enumerate(gvals):
+            row: dict[str, object] = {"method": method}
+            if by is not None:
+                row[by] = value
+            row.update(
+                difference=float(point[g]),
+                lo=float(lo[g]),
+                hi=float(hi[g]),
+                countries=int((n_ok[:, g] > 0).sum()),
+                rows=int(n_ok[:, g].sum()),
+            )
+            out.append(row)
+    return pd.DataFrame(out)
+
+
+def interval_table(boot: pd.DataFrame, index: str | list[str]) -> pd.DataFrame:
+    """Bootstrap rows as a readable table: "+0.033 [-0.010, +0.071]", methods as columns."""
+    cells = boot.assign(
+        cell=[f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}]"
+              for d, lo, hi in zip(boot["difference"], boot["lo"], boot["hi"], strict=True)]
+    )
+    return cells.pivot_table(index=index, columns="method", values="cell", aggfunc="first")

@@ -11,7 +11,13 @@ import pandas as pd
 from spirallab.confront.baselines import baseline_forecasts
 from spirallab.confront.forecast import check_forecasts
 from spirallab.confront.record import load_record, pts_range
-from spirallab.confront.score import common_rows, outcomes, score_rows, skill_tables
+from spirallab.confront.score import (
+    common_rows,
+    outcomes,
+    paired_bootstrap,
+    score_rows,
+    skill_tables,
+)
 from spirallab.errors import InputError
 
 
@@ -73,6 +79,11 @@ def score_forecasts(
     allf = allf[allf["year"] <= until]
     scores = common_rows(score_rows(allf, observed, origin))
     tables = skill_tables(scores)
+    reference = method_name(meta)
+    if scores["method"].nunique() > 1:
+        # How sure the comparison is: 90% paired bootstrap intervals over countries.
+        tables["difference"] = paired_bootstrap(scores, reference)
+        tables["difference_by_horizon"] = paired_bootstrap(scores, reference, by="horizon")
     out.mkdir(parents=True, exist_ok=True)
     scores.to_parquet(out / "scores.parquet", index=False)
     for name, table in tables.items():
