@@ -129,7 +129,12 @@ def test_unsorted_and_tied_points_match_reference() -> None:
 
 def test_spell_tracks_edges() -> None:
     years = np.arange(1990, 2001, dtype=np.int64)
-    spells: list[list[tuple[int, int | None]]] = [[], [(1990, 1990)], [(1995, None)], [(1980, 1989)]]
+    spells: list[list[tuple[int, int | None]]] = [
+        [],
+        [(1990, 1990)],
+        [(1995, None)],
+        [(1980, 1989)],
+    ]
     got = _spell_tracks(spells, years)
     ref = np.stack([_spells_reference(s, years) for s in spells], axis=1)
     _same(got, ref)
