@@ -1,9 +1,9 @@
 """The engine's parameter and initial-state tiles equal their column-by-column construction.
 
 ``_param_tile`` casts plain numbers in one call and ``_initial_tile`` builds the state one
-replicate wide and broadcasts it; both must give the very bytes of the full-width construction
-(one cast per parameter, ``initial_state`` at every padded column), with sweeps' per-column
-parameter rows mixed in.
+replicate wide and broadcasts it into block-major rows; both must give the very bytes of the
+full-width construction (one cast per parameter, ``initial_state`` at every padded column), with
+sweeps' per-column parameter rows mixed in.
 """
 
 from __future__ import annotations
@@ -57,7 +57,9 @@ def _initial_reference(setup_name: str, params: F32) -> tuple[F32, F32]:
     for r, name in enumerate(STATE_ROWS):
         init[r] = getattr(s, name)
     init[ROW.phase] *= (setup.starts <= setup.years[0])[:, None]
-    return init, _initial_tile(setup, params, columns)
+    # The engine keeps it block-major: block i is init[:, :, 32 i : 32 (i + 1)].
+    blocks = init.reshape(len(STATE_ROWS), setup.n_countries, n_pad // BLOCK, BLOCK)
+    return np.ascontiguousarray(blocks.transpose(2, 0, 1, 3)), _initial_tile(setup, params, columns)
 
 
 def _swept(n_cols: int, names: tuple[str, ...], seed: int) -> dict[str, float | F32]:
@@ -98,5 +100,6 @@ def test_initial_tile_matches_full_width_state(name: str, swept: tuple[str, ...]
     ref, got = _initial_reference(name, params)
     assert got.dtype == ref.dtype and got.shape == ref.shape
     assert got.tobytes() == ref.tobytes()
+    assert got.flags.c_contiguous
     if swept and name.endswith("-phases"):  # past phase 1 the swept values reach the state
-        assert np.ptp(got, axis=2).any()
+        assert np.ptp(got, axis=(0, 3)).any()
