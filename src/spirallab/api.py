@@ -70,8 +70,7 @@ def simulate(
             found=last if end is not None else first,
             expected=f"a year after {first}" if end is not None else f"a year before {last}",
         )
-    shown = [c for c in countries if c.start <= last and (c.end is None or c.end >= first)]
-    if not shown:
+    if not any(c.start <= last and (c.end is None or c.end >= first) for c in countries):
         latest_end = max((c.end for c in countries if c.end is not None), default=None)
         raise InputError(
             f"no country is simulated in {first}-{last}: the earliest start is "
