@@ -70,8 +70,7 @@ def simulate(
             found=last if end is not None else first,
             expected=f"a year after {first}" if end is not None else f"a year before {last}",
         )
-    shown = [c for c in countries if c.start <= last and (c.end is None or c.end >= first)]
-    if not shown:
+    if not any(c.start <= last and (c.end is None or c.end >= first) for c in countries):
         latest_end = max((c.end for c in countries if c.end is not None), default=None)
         raise InputError(
             f"no country is simulated in {first}-{last}: the earliest start is "
@@ -108,7 +107,12 @@ def simulate(
         records=records,
     )
     frames = [o.events for o in outs if len(o.events)]
-    log = pd.concat(frames, ignore_index=True) if frames else empty_events(setup.country_ids)
+    if frames:
+        log = pd.concat(frames, ignore_index=True)
+    elif not events:  # the engine's frame already is the empty one (a run has a chunk)
+        log = outs[0].events
+    else:  # no event happened: the plain empty frame (no defender columns), as always
+        log = empty_events(setup.country_ids)
     # Defenders (issue 11): their yearly outcomes, when the scenario has any.
     parts = [o.defenders for o in outs if o.defenders is not None]
     drecords = np.concatenate(parts, axis=-1) if parts else None

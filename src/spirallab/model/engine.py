@@ -202,8 +202,12 @@ def _param_tile(
     """(n_params, columns padded to whole blocks): each parameter's float32 value per column."""
     n_pad = -(-n_cols // BLOCK) * BLOCK
     tile = np.empty((len(PARAMETERS), n_pad), dtype=np.float32)
-    for k, par in enumerate(PARAMETERS):
-        value = np.asarray(parameters[par.name], dtype=np.float32).reshape(-1)
+    values = [parameters[par.name] for par in PARAMETERS]
+    # Plain numbers (every parameter of a simulate call) in one cast, the same float32 values.
+    plain = [k for k, v in enumerate(values) if isinstance(v, float | int)]
+    tile[plain] = np.array([values[k] for k in plain], dtype=np.float32)[:, None]
+    for k in sorted(set(range(len(values))) - set(plain)):
+        value = np.asarray(values[k], dtype=np.float32).reshape(-1)
         if value.size == 1:
             tile[k] = value[0]
         else:
@@ -215,15 +219,24 @@ def _param_tile(
 def _initial_tile(
     setup: Setup, params: npt.NDArray[np.float32], parameters: Mapping[str, object]
 ) -> npt.NDArray[np.float32]:
-    """(state rows, C, padded columns): the initial state as the kernel's float32 rows."""
-    n_pad = params.shape[1]
+    """(blocks, state rows, C, BLOCK): the initial state as the kernel's float32 rows.
+
+    Block-major, so that each block's rows are one contiguous slice the kernel reads as is.
+    """
+    c, n_pad = setup.n_countries, params.shape[1]
+    n_tiles = n_pad // BLOCK
     columns = {par.name: params[k][None, :] for k, par in enumerate(PARAMETERS)}
-    s = initial_state(setup, n_pad, columns)
+    # One replicate column, broadcast across the tile: the state is element-wise in its rows, so
+    # only the parameter-dependent rows need every column (they get it from ``columns``).
+    s = initial_state(setup, 1, columns)
     started0 = (setup.starts <= setup.years[0])[:, None]
-    init = np.empty((len(STATE_ROWS), setup.n_countries, n_pad), dtype=np.float32)
+    init = np.empty((n_tiles, len(STATE_ROWS), c, BLOCK), dtype=np.float32)
+    rows = init.transpose(1, 2, 0, 3)  # (rows, C, blocks, BLOCK): a view to write through
     for r, name in enumerate(STATE_ROWS):
-        init[r] = getattr(s, name)
-    init[ROW.phase] *= started0
+        value = getattr(s, name)
+        if name == "phase":
+            value = value * started0
+        rows[r] = np.broadcast_to(value, (c, n_pad)).reshape(c, n_tiles, BLOCK)
     return init
 
 
@@ -304,7 +317,7 @@ def _simulate(
             *tile_draws(i),
             np.ascontiguousarray(params[:, lo : lo + BLOCK]).reshape(-1),
             on,
-            np.ascontiguousarray(init[:, :, lo : lo + BLOCK]),
+            init[i],
             *covariates,
             obs_rows,
             records,

@@ -73,20 +73,58 @@ class Setup:
         return round(1.0 / self.step)
 
 
-def _track(value: TimeVarying, years: npt.NDArray[np.int64]) -> F32:
-    if isinstance(value, int | float):
-        return np.full(len(years), value, dtype=np.float32)
-    points = sorted(value)
-    out = np.full(len(years), points[0][1], dtype=np.float32)
-    for year, v in points:
-        out[years >= year] = v
+def _tracks(values: list[TimeVarying], years: npt.NDArray[np.int64]) -> F32:
+    """(n_years, C): every country's step function for one covariate, in one NumPy pass.
+
+    A constant holds for every year; ``[[year, value], ...]`` is read in sorted order, each value
+    holding from its year on (of equal years the last in sorted order wins), the first value also
+    before the first year. Built without a Python loop over years or countries' masks, since a
+    run builds about 600 of these tracks (world-150) and they were a fifth of a lean run's time.
+    """
+    out = np.empty((len(years), len(values)), dtype=np.float32)
+    flat: list[float] = []  # constants (0 for a stepped column, filled below)
+    stepped: list[int] = []
+    steps: list[list[tuple[int, float]]] = []
+    for k, v in enumerate(values):
+        if isinstance(v, (float, int)):  # a tuple: faster than int | float
+            flat.append(v)
+        else:
+            flat.append(0.0)
+            stepped.append(k)
+            steps.append(v)
+    out[:] = np.array(flat, dtype=np.float32)
+    if not steps or not len(years):
+        return out
+    # All points of the stepped countries, sorted by (country, year, value) as sorted() would.
+    owner = np.repeat(np.arange(len(steps)), [len(v) for v in steps])
+    p_year = np.array([p[0] for v in steps for p in v], dtype=np.int64)
+    p_value = np.array([p[1] for v in steps for p in v], dtype=np.float32)
+    order = np.lexsort((p_value, p_year, owner))
+    owner, p_year, p_value = owner[order], p_year[order], p_value[order]
+    # One sorted key per (country, year): the last point at or before each year, by bisection;
+    # a year before a country's first point takes that first point.
+    base = min(int(p_year.min()), int(years[0]))
+    span = max(int(p_year.max()), int(years[-1])) - base + 1
+    p_key = owner * span + (p_year - base)
+    q_key = np.arange(len(steps), dtype=np.int64)[None, :] * span + (years[:, None] - base)
+    at = np.searchsorted(p_key, q_key, side="right") - 1
+    first = np.searchsorted(owner, np.arange(len(steps)), side="left")
+    out[:, stepped] = p_value[np.maximum(at, first[None, :])]
     return out
 
 
-def _spells(spells: list[tuple[int, int | None]], years: npt.NDArray[np.int64]) -> F32:
-    out = np.zeros(len(years), dtype=np.float32)
-    for a, b in spells:
-        out[(years >= a) & (years <= (b if b is not None else 10_000))] = 1.0
+def _spell_tracks(spells: list[list[tuple[int, int | None]]], years: npt.NDArray[np.int64]) -> F32:
+    """(n_years, C): 1 in the years inside any of a country's spells (an open end: ongoing)."""
+    out = np.zeros((len(years), len(spells)), dtype=np.float32)
+    owner = [k for k, country in enumerate(spells) for _ in country]
+    if not owner:
+        return out
+    a = np.array([s[0] for country in spells for s in country], dtype=np.int64)
+    b = np.array(
+        [10_000 if s[1] is None else s[1] for country in spells for s in country], dtype=np.int64
+    )
+    rows, hits = np.nonzero((years[:, None] >= a) & (years[:, None] <= b))
+    out[rows, np.array(owner, dtype=np.intp)[hits]] = 1.0
     return out
 
 
@@ -111,7 +149,7 @@ def build_setup(scenario: Scenario, start: int | None = None, end: int | None = 
     ids = [c.id for c in countries]
 
     def stack(attr: str) -> F32:
-        return np.stack([_track(getattr(c, attr), years) for c in countries], axis=1)
+        return _tracks([getattr(c, attr) for c in countries], years)
 
     def const(attr: str) -> F32:
         return np.array([getattr(c, attr) for c in countries], dtype=np.float32)
@@ -143,7 +181,7 @@ def build_setup(scenario: Scenario, start: int | None = None, end: int | None = 
         material_vulnerability=stack("material_vulnerability"),
         social_vulnerability=stack("social_vulnerability"),
         strategic_interest=stack("strategic_interest"),
-        insurgency=np.stack([_spells(c.insurgency, years) for c in countries], axis=1),
+        insurgency=_spell_tracks([c.insurgency for c in countries], years),
         security_control=const("security_control"),
         civil_society=const("civil_society"),
         base_repression=const("repression"),
