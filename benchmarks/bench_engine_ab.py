@@ -16,12 +16,10 @@ Each tree needs its kernel compiled once (the first round pays it; it is not tim
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import statistics
-import subprocess
-import sys
+
+from source_trees import load_average, run_child, tree_arguments
 
 _CHILD = r"""
 import json, os, sys, time
@@ -57,32 +55,15 @@ print(json.dumps(out))
 
 def run_tree(src: str, repeats: int, replicates: int, levers: bool) -> dict[str, list[float]]:
     """Rates (country-steps per CPU second) of one process running the tree at ``src``."""
-    env = dict(os.environ, PYTHONPATH=os.path.abspath(src))
-    done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(repeats), str(replicates), str(int(levers))],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    rates: dict[str, list[float]] = json.loads(done.stdout.strip().splitlines()[-1])
+    rates: dict[str, list[float]] = run_child(src, _CHILD, repeats, replicates, int(levers))
     return rates
 
 
-def uptime() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--a", required=True, help="the old tree's src folder")
-    ap.add_argument("--b", required=True, help="the new tree's src folder")
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--replicates", type=int, default=67)
+    ap = tree_arguments(__doc__, repeats=5)
     ap.add_argument("--levers", action="store_true", help="world-150 with every lever kind")
     args = ap.parse_args()
-    print(f"load_average_before: {uptime()} on {os.cpu_count()} CPUs")
+    print(f"load_average_before: {load_average()} on {os.cpu_count()} CPUs")
     for src in (args.a, args.b):  # compile (or load) each kernel once, untimed
         run_tree(src, 1, 8, args.levers)
     pooled: dict[str, dict[str, list[float]]] = {
@@ -96,14 +77,14 @@ def main() -> None:
                 pooled[name][kind] += rates[kind]
             print(
                 f"round {k + 1} {name}: lean {statistics.median(rates['lean']):.4g}, "
-                f"full {statistics.median(rates['full']):.4g} (load {uptime()})"
+                f"full {statistics.median(rates['full']):.4g} (load {load_average()})"
             )
     ratios = {}
     for kind in ("full", "lean"):
         a, b = statistics.median(pooled["A"][kind]), statistics.median(pooled["B"][kind])
         ratios[kind] = b / a
         print(f"{kind}: A {a:.4g}, B {b:.4g} country-steps per CPU second, B/A {b / a:.3f}")
-    print(f"load_average_after: {uptime()}")
+    print(f"load_average_after: {load_average()}")
     print(f"ab_full_ratio: {ratios['full']:.3f}")
     print(f"ab_lean_ratio: {ratios['lean']:.3f}")
 

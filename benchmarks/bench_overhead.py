@@ -14,12 +14,10 @@ Prints medians per tree, ``uptime`` before and after, and last ``outside_kernel_
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import statistics
-import subprocess
-import sys
+
+from source_trees import load_average, run_child, tree_arguments
 
 _CHILD = r"""
 import json, os, sys, time
@@ -63,31 +61,14 @@ KEYS = ("call", "kernel", "outside", "setup")
 
 def run_tree(src: str, repeats: int, replicates: int) -> dict[str, list[float]]:
     """Milliseconds per lean call (and its parts) of one process running the tree at ``src``."""
-    env = dict(os.environ, PYTHONPATH=os.path.abspath(src))
-    done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(repeats), str(replicates)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    times: dict[str, list[float]] = json.loads(done.stdout.strip().splitlines()[-1])
+    times: dict[str, list[float]] = run_child(src, _CHILD, repeats, replicates)
     return times
 
 
-def uptime() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--a", required=True, help="the old tree's src folder")
-    ap.add_argument("--b", required=True, help="the new tree's src folder")
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--repeats", type=int, default=40)
-    ap.add_argument("--replicates", type=int, default=67)
+    ap = tree_arguments(__doc__, repeats=40)
     args = ap.parse_args()
-    print(f"load_average_before: {uptime()} on {os.cpu_count()} CPUs")
+    print(f"load_average_before: {load_average()} on {os.cpu_count()} CPUs")
     pooled: dict[str, dict[str, list[float]]] = {"A": {k: [] for k in KEYS}, "B": {}}
     pooled["B"] = {k: [] for k in KEYS}
     for k in range(args.rounds):
@@ -96,12 +77,12 @@ def main() -> None:
             for key in KEYS:
                 pooled[name][key] += times[key]
             shown = ", ".join(f"{key} {statistics.median(times[key]):.2f}" for key in KEYS)
-            print(f"round {k + 1} {name}: {shown} ms (load {uptime()})")
+            print(f"round {k + 1} {name}: {shown} ms (load {load_average()})")
     med = {n: {key: statistics.median(v) for key, v in t.items()} for n, t in pooled.items()}
     for key in KEYS:
         a, b = med["A"][key], med["B"][key]
         print(f"{key}: A {a:.2f} ms, B {b:.2f} ms, B-A {b - a:+.2f} ms (CPU time, medians)")
-    print(f"load_average_after: {uptime()}")
+    print(f"load_average_after: {load_average()}")
     print(f"outside_kernel_ms_a: {med['A']['outside']:.2f}")
     print(f"outside_kernel_ms_b: {med['B']['outside']:.2f}")
 
