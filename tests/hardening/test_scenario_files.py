@@ -88,6 +88,10 @@ def test_16_empty_lever_phases(scenario_file: Write, run_file: Run, tiny: str) -
 
 
 @pytest.mark.parametrize(
+    "field",
+    ["material_vulnerability", "social_vulnerability", "strategic_interest", "non_state_threat"],
+)
+@pytest.mark.parametrize(
     ("steps", "says"),
     [
         ("[[1980, 0.9], [1980, 0.1]]", "1980 repeats 1980"),
@@ -95,10 +99,10 @@ def test_16_empty_lever_phases(scenario_file: Write, run_file: Run, tiny: str) -
     ],
 )
 def test_17_step_function_years_repeated_or_unsorted(
-    scenario_file: Write, run_file: Run, tiny: str, steps: str, says: str
+    scenario_file: Write, run_file: Run, tiny: str, field: str, steps: str, says: str
 ) -> None:
-    path = scenario_file(tiny + f"material_vulnerability = {steps}\n")
-    run_file(path).one_line_error(str(path), "countries[0].material_vulnerability", says)
+    path = scenario_file(tiny + f"{field} = {steps}\n")
+    run_file(path).one_line_error(str(path), f"countries[0].{field}", says)
 
 
 def test_18_country_starting_after_the_end_is_refused_in_a_file(

@@ -201,7 +201,9 @@ class Country(_Strict):
         default_factory=list, description="Historical outcomes for the report; never scheduled."
     )
 
-    @field_validator("material_vulnerability", "social_vulnerability", "strategic_interest")
+    @field_validator(
+        "material_vulnerability", "social_vulnerability", "strategic_interest", "non_state_threat"
+    )
     @classmethod
     def _step_function(cls, v: TimeVarying) -> TimeVarying:
         _steps_increasing(v)
