@@ -57,6 +57,10 @@ def test_calibrate_forecast_score(calibrated: Path, shared_data: Path, tmp_path:
     assert meta["train"] == [1994, 2000] and meta["simulations"] >= 40
     assert (calibrated / "calibration.html").is_file()
     assert (calibrated / "identifiability.csv").is_file()
+    # Every dynamic statistic the calibration fits is checked against its posterior predictive.
+    ppc = json.loads((calibrated / "ppc.json").read_text())
+    assert set(ppc) == {"phase_moves", "pts_moves", "pts_drift", "time_in_phase", "ratified"}
+    assert all(len(v["record"]) == len(v["predictive"]) > 0 for v in ppc.values())
     fc = tmp_path / "fc"
     res = runner.invoke(app, ["forecast", "--posterior", str(calibrated), "--data",
                               str(shared_data), "--origin", "2000", "--to", "2003", "--out",

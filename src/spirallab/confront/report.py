@@ -116,7 +116,7 @@ def calibration_report(problem: Problem, post: Posterior, out: Path, draws: int 
     tv.to_csv(out / "ppc_tv.csv", index=False)
     checks = {
         k: {"record": np.round(rec[k], 4).tolist(), "predictive": np.round(ppc[k], 4).tolist()}
-        for k in ("phase_moves", "pts_moves", "time_in_phase", "ratified")
+        for k in ("phase_moves", "pts_moves", "pts_drift", "time_in_phase", "ratified")
     }
     (out / "ppc.json").write_text(json.dumps(checks, indent=2), encoding="utf-8")
     rows = [
