@@ -518,6 +518,11 @@ class CountryAgent(mesa.Agent):
             target -= 0.5 * hunt
         else:
             target = self.base_repression + hunt
+            if on.denial and self.stance == DENIAL:  # denial and backlash (001 Phase 2)
+                target += p.backlash_repression * above * (1.0 - target)
+        if on.insurgency_threat:  # threat (001 Phase 2)
+            threat = p.insurgency_repression * self.insurgency * (1.0 - self.habituation)
+            target += threat * (1.0 - target)
         political = self.repression_political
         political += dt * p.repression_adjust * (target - political)
         control = p.control_floor + (1.0 - p.control_floor) * self.security_control

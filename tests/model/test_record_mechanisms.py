@@ -157,3 +157,37 @@ def test_an_egregious_event_puts_a_country_on_the_agenda() -> None:
     assert _on_agenda_share({}) >= 0.5
     # Twin: without egregious events the information never gets there.
     assert _on_agenda_share({"egregious_events": False}) == 0.0
+
+
+# --- Issue 10, third round: repression against the record (docs/model.md section 12) ---
+
+
+def _denial_practice(backlash: float) -> float:
+    # Ruritania on the agenda from the start, denying, with little domestic movement: the
+    # mobilisation-driven hunt (denial_repression) adds next to nothing here.
+    sc = world(3, {"backlash_repression": backlash, "concession_rate": 0.0}, start=1990,
+               initial_phase=2, repression=0.3, civil_society=0.1, mobilisation=0.01)
+    r = simulate(sc, replicates=64, seed=21, observables=["repression_political", "stance"])
+    pol, stance = r.array("repression_political"), r.array("stance")
+    return float(pol[5:][stance[5:] == 1].mean())
+
+
+def test_a_denying_state_answers_criticism_with_repression() -> None:
+    neutral = _denial_practice(0.0)
+    assert _denial_practice(0.6) >= neutral + 0.05
+    # Twin: at 0 a denying state keeps about its own level (0.3) with no movement to hunt.
+    assert abs(neutral - 0.3) <= 0.03
+
+
+def _practice_at_war(threat: float, spell: list[list[int | None]]) -> float:
+    sc = world(3, {"insurgency_repression": threat, "concession_rate": 0.0}, start=1990,
+               initial_phase=1, repression=0.3, insurgency=spell)
+    r = simulate(sc, replicates=32, seed=23, observables=["repression_political"])
+    return float(r.array("repression_political")[5:].mean())
+
+
+def test_an_insurgency_raises_repression() -> None:
+    war = [[1990, None]]
+    assert _practice_at_war(0.5, war) >= _practice_at_war(0.5, []) + 0.1
+    # Twin: at 0 the insurgency leaves practice where it was.
+    assert abs(_practice_at_war(0.0, war) - _practice_at_war(0.0, [])) <= 1e-6

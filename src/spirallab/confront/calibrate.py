@@ -63,6 +63,12 @@ PRIORS: tuple[tuple[str, float, float], ...] = (
     # How long a country stays on the agenda without fresh information: the record's phase
     # falls 0.04 levels a year in its first decade, the model's 0.12 (countries drop off).
     ("agenda_memory", 0.2, 1.0),
+    # Issue 10, third round: repression against the record. The record's denying states are
+    # its most repressive (mean PTS 3.4-4.1), the model's were milder than its phase-1 states
+    # (2.2-2.6): a denying state's answer to criticism, and the threat of an insurgency, set
+    # how repressive the states on the agenda are (001 Phase 2; docs/calibration.md).
+    ("backlash_repression", 0.0, 1.0),
+    ("insurgency_repression", 0.0, 1.0),
     ("pts_noise", 0.2, 1.5),
     ("pts_country_sd", 0.0, 1.5),
     # The deviation's year-to-year correlation (forecast.py's AR(1) rho; 1 = a fixed offset).
@@ -76,7 +82,7 @@ RIVALS: dict[str, dict[str, bool]] = {
     "no-boomerang": {"boomerang": False},
     "realist": {"boomerang": False, "world_time": False},
 }
-CALIBRATION_VERSION = "confront-3"  # issue 10: mobilisation calibrated (phase 3 too short)
+CALIBRATION_VERSION = "confront-4"  # issue 10: denial backlash and insurgency threat (repression)
 
 
 def model_fingerprint() -> str:

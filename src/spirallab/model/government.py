@@ -336,6 +336,7 @@ def adjust_practice(
     base_repression: Any,
     endemic_base: Any,
     security_control: Any,
+    insurgency: Any,
     p: Any,
     j: int,
     on: Any,
@@ -345,7 +346,9 @@ def adjust_practice(
     Hypothesis 4 (001 "Phase 5"): improvement of practice needs sustained pressure from above
     and from below at once; with the ``pincer`` mechanism off either one is enough.
     003: ratified treaties lower repression only where a mobilised civil society invokes them
-    and the government no longer denies the norm. Returns (political, endemic, habituation).
+    and the government no longer denies the norm. A denying state answers pressure from above
+    with repression, and an insurgency raises any unhabituated government's repression (001
+    Phase 2). Returns (political, endemic, habituation).
     """
     accepting = stance == ACCEPTANCE
     conceding = (stance == RHETORIC) | (stance == ARGUMENT)
@@ -356,6 +359,11 @@ def adjust_practice(
         at(p, P.cosmetic_relief + j) * base_repression + HALF * hunt
     )
     above = pressure_above / (at(p, P.pressure_half + j) + pressure_above)
+    if on.denial:
+        # Denial and backlash (001 Phase 2): the first boomerang throw is answered with more
+        # repression, whether or not a domestic movement has formed yet.
+        backlash = at(p, P.backlash_repression + j) * above * as_f32(stance == DENIAL)
+        target = target + backlash * (ONE - target)
     below_raw = mobilisation * (ONE - fear)  # pressure from below
     direct = ZERO * below_raw
     if on.treaty_leverage:
@@ -377,6 +385,11 @@ def adjust_practice(
     share = cp + (ONE - cp) * max(push, habituation)
     committed = relieved + share * (floor - relieved)
     target = target + as_f32(accepting) * (committed - target)
+    if on.insurgency_threat:
+        # Threat (001 Phase 2): an insurgency heightens the perception that the nation is at
+        # stake; a government whose practice is not yet habit represses more.
+        threat = at(p, P.insurgency_repression + j) * insurgency * (ONE - habituation)
+        target = target + threat * (ONE - target)
     pol = political + dt * at(p, P.repression_adjust + j) * (target - political)
     control_floor = at(p, P.control_floor + j)
     control = min(

@@ -443,6 +443,7 @@ def _step_lane(
         base,
         endemic_base,
         security,
+        insurgency,
         p,
         j,
         on,

@@ -725,6 +725,32 @@ PARAMETERS: tuple[Parameter, ...] = (
         " 1976-2010 while phases 4-5 double (docs/calibration.md); assumption for size",
     ),
     P(
+        name="backlash_repression",
+        default=0.3,
+        unit="share (0-1) of the gap to full repression",
+        lo=0.0,
+        hi=1.0,
+        mechanism="denial",
+        description="How far a denying government raises its political-repression target toward 1"
+        " under full pressure from above (pressure_above / (pressure_half + pressure_above)):"
+        " the backlash against foreign criticism, with or without a domestic movement.",
+        grounding="001 Phase 2: the initial boomerang throw often appears counterproductive;"
+        " denial and backlash; governments might kill off or buy off the domestic opposition;"
+        " assumption for size",
+    ),
+    P(
+        name="insurgency_repression",
+        default=0.2,
+        unit="share (0-1) of the gap to full repression",
+        lo=0.0,
+        hi=1.0,
+        mechanism="insurgency_threat",
+        description="How far an armed insurgency raises an unhabituated government's"
+        " political-repression target toward 1 (times 1 - habituation), in every phase.",
+        grounding="001 Phase 2: an insurgency heightens domestic perceptions of threat and fear"
+        " and validates the claim that the order of the nation is at stake; assumption for size",
+    ),
+    P(
         name="repression_adjust",
         default=0.5,
         unit="per year",

@@ -254,7 +254,9 @@ def adjust_practice(s: State, ctx: Context) -> State:
     Hypothesis 4 (001 "Phase 5"): improvement of practice needs sustained pressure from above
     and from below at once; with the ``pincer`` mechanism off either one is enough.
     003: ratified treaties lower repression only where a mobilised civil society invokes them
-    and the government no longer denies the norm.
+    and the government no longer denies the norm. A denying state answers pressure from above
+    with repression, and an insurgency raises any unhabituated government's repression (001
+    Phase 2).
     """
     p, on, dt = ctx.params, ctx.on, ctx.dt
     st = s.stance
@@ -265,6 +267,11 @@ def adjust_practice(s: State, ctx: Context) -> State:
     target = target - conceding * (p.cosmetic_relief * ctx.base_repression + np.float32(0.5) * hunt)
 
     above = s.pressure_above / (p.pressure_half + s.pressure_above)
+    if on.denial:
+        # Denial and backlash (001 Phase 2): the first boomerang throw is answered with more
+        # repression, whether or not a domestic movement has formed yet.
+        backlash = p.backlash_repression * above * (st == DENIAL)
+        target = target + backlash * (ONE - target)
     below_raw = s.pressure_below
     direct = ZERO * below_raw
     if on.treaty_leverage:
@@ -284,6 +291,11 @@ def adjust_practice(s: State, ctx: Context) -> State:
     share = p.commitment_practice + (ONE - p.commitment_practice) * held
     committed = relieved + share * (p.political_floor - relieved)
     target = target + accepting * (committed - target)
+    if on.insurgency_threat:
+        # Threat (001 Phase 2): an insurgency heightens the perception that the nation is at
+        # stake; a government whose practice is not yet habit represses more.
+        threat = p.insurgency_repression * ctx.insurgency * (ONE - s.habituation)
+        target = target + threat * (ONE - target)
     political = s.repression_political + dt * p.repression_adjust * (
         target - s.repression_political
     )
