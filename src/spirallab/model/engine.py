@@ -206,6 +206,9 @@ def _param_tile(
     values = [parameters[par.name] for par in PARAMETERS]
     # Plain numbers (every parameter of a simulate call) in one cast, the same float32 values.
     plain = [k for k, v in enumerate(values) if isinstance(v, float | int)]
+    if len(plain) == len(values):
+        tile[:] = np.array(values, dtype=np.float32)[:, None]
+        return tile
     tile[plain] = np.array([values[k] for k in plain], dtype=np.float32)[:, None]
     for k in sorted(set(range(len(values))) - set(plain)):
         value = np.asarray(values[k], dtype=np.float32).reshape(-1)
@@ -349,11 +352,15 @@ def _simulate(
     total = np.zeros(BLOCK, dtype=np.float32)
     found: list[EventRows] = []
     years = setup.years.astype(np.int64)
-    bit_tables_ = bit_tables(setup.switches.decapitation)
+    bit_tables_ = bit_tables(setup.switches.decapitation) if events else ()
     # Defenders (issue 11): their kernel inputs, and the events their codes hold.
     dinputs = defenders.kernel_inputs(setup.defenders, c, n_years, n_steps, events)
     dfound: list[tuple[npt.NDArray[np.intp], ...]] = []
     no_keys = np.zeros(BLOCK, dtype=np.uint64)
+    # The kernel's jumps over runs of dormant countries' draws: up to a step's worth at once.
+    jumps = np.zeros(4 * (N_DRAWS * c + 1), dtype=np.uint64)
+    # Without defenders the kernel reads nothing of ``dx`` but its flag: one for every tile.
+    no_dx = None if dinputs[0] else defenders.pack(dinputs, no_keys, drecords)
     n_tiles = -(-n_cols // BLOCK)
     reported = 0
     for i in range(n_tiles):
@@ -372,9 +379,10 @@ def _simulate(
             codes,
             tile,
             total,
-            dx := defenders.pack(
-                dinputs, tile_keys(i) if tile_keys and dinputs[0] else no_keys, drecords
-            ),
+            dx := no_dx
+            if no_dx is not None
+            else defenders.pack(dinputs, tile_keys(i) if tile_keys else no_keys, drecords),
+            jumps,
         )
         if events:
             found.append(

@@ -14,7 +14,8 @@ NumPy would (:mod:`spirallab.model.pcg64`, 16 positions of the stream at once), 
 draws as an array (sweeps' side-by-side points, whose columns mix streams), so a seed gives the
 same numbers as ever.
 Countries not yet present are skipped after the first step (:func:`_dormant`): their state is a
-fixed point of the step there; their draws are jumped over, so the stream stays NumPy's.
+fixed point of the step there; their draws are jumped over, a run of them in one jump
+(:func:`spirallab.model.pcg64.jump_table`), so the stream stays NumPy's.
 The network's attention is shared among countries: each step first computes every country's
 demand, adds them in country order, then moves every country (two passes over the tile).
 
@@ -36,7 +37,7 @@ from spirallab.model import defenders, government, kernel_cache, network, partne
 from spirallab.model.context import Switches
 from spirallab.model.events import BIT, PHASE_SHIFT
 from spirallab.model.f32math import at, njit, put
-from spirallab.model.pcg64 import fill_ways, jump_constants, jump_ways, start_ways
+from spirallab.model.pcg64 import fill_ways, jump_constants, jump_table, jump_ways, start_ways
 from spirallab.model.rules import ACCEPTANCE, LANES, ONE, ZERO, P, as_f32
 from spirallab.model.setup import LEVER_KINDS
 from spirallab.model.state import TILE_ROWS
@@ -102,6 +103,7 @@ def run_tile(
     tile: npt.NDArray[np.float32],  # (C * ROW_SIZE,) work space
     total: npt.NDArray[np.float32],  # (LANES,) work space
     dx: Any,  # defenders (issue 11): defenders.pack(...); dx[0] == 0 when there are none
+    jumps: npt.NDArray[np.uint64],  # (4 (K + 1),) work space: jump_table's K + 1 jumps
 ) -> None:
     """Simulate one tile of replicates over the whole run (see the module docstring)."""
     n_c = starts.shape[0]
@@ -122,6 +124,12 @@ def run_tile(
     jump_hi, jump_lo, jump_c_hi, jump_c_lo = jump_constants(rng, LANES // 2)
     if own_draws:
         start_ways(rng)
+        jump_table(jumps, jump_hi, jump_lo, jump_c_hi, jump_c_lo)
+    # Dormant countries' draws not yet jumped over, in units of one country's draws: they are
+    # jumped over in one go just before the next draws are made (and at the end), which leaves
+    # the stream where the one-by-one jumps left it (pcg64 arithmetic is exact, modulo 2**128).
+    n_jumps = jumps.shape[0] // 4 - 1
+    pending = 0
     tile[:] = ZERO
     for c in range(n_c):
         for r in range(init.shape[0]):
@@ -149,8 +157,11 @@ def run_tile(
                 for d in range(6):
                     for c in range(n_c):
                         if _dormant(starts[c], year, t, may_skip):
-                            jump_ways(rng, n_ways, jump_hi, jump_lo, jump_c_hi, jump_c_lo)
+                            pending += 1
+                            if pending >= n_jumps:
+                                pending = _jump_pending(rng, n_ways, jumps, pending)
                         else:
+                            pending = _jump_pending(rng, n_ways, jumps, pending)
                             b = c * ROW_SIZE + OFS.u_phase + d * LANES
                             fill_ways(rng, n_ways, tile, b, jump_hi, jump_lo, jump_c_hi, jump_c_lo)
 
@@ -224,6 +235,16 @@ def run_tile(
         _record(tile, obs_rows, records, yi, col0, n_valid)
         if dx[0]:  # defenders (issue 11)
             defenders.record_year(dx, ds, yi, col0, n_valid)
+    _jump_pending(rng, n_ways, jumps, pending)
+
+
+@njit(inline="always", error_model="numpy")
+def _jump_pending(rng: Any, n_ways: int, jumps: Any, pending: int) -> int:
+    """Jump the ways over ``pending`` countries' draws at once (a dormant run); 0 left."""
+    if pending:
+        k = 4 * pending
+        jump_ways(rng, n_ways, jumps[k], jumps[k + 1], jumps[k + 2], jumps[k + 3])
+    return 0
 
 
 @njit(inline="always", error_model="numpy")
