@@ -423,7 +423,6 @@ def _step_lane(
     )
     political = political * relief
     fear = fear * fear_factor
-    new_regime = (at(T, b + OFS.new_regime + j) != ZERO) or falls
     rcl = at(p, P.regime_change_legitimacy + j)
     legitimacy = rcl if falls else legitimacy
 
@@ -442,7 +441,6 @@ def _step_lane(
     stance, liberal, repressive, settled = government.regime_change_shock(
         shock, stance, habituation, mobilisation, p, j
     )
-    new_regime = new_regime or shock
     regime_age = regime_age * as_f32(not shock)
     legitimacy = rcl if shock else legitimacy
     entrapment = entrapment * as_f32(not repressive)
@@ -505,13 +503,13 @@ def _step_lane(
     put(T, b + OFS.rally + j, rally)
     put(T, b + OFS.entrapment + j, entrapment)
     put(T, b + OFS.habituation + j, habituation)
-    put(T, b + OFS.new_regime + j, as_f32(new_regime))
+    _or_flag(T, b + OFS.new_regime + j, falls or shock)
     put(T, b + OFS.regime_age + j, regime_age)
-    put(T, b + OFS.ratified_core + j, as_f32(core or got_core))
-    put(T, b + OFS.ratified_protocols + j, as_f32(protocols or got_prot))
-    put(T, b + OFS.constitution + j, as_f32(constitution or got_con))
-    put(T, b + OFS.complaint_mechanism + j, as_f32(complaint or got_com))
-    put(T, b + OFS.trained_officials + j, as_f32(trained or got_tra))
+    _or_flag(T, b + OFS.ratified_core + j, got_core)
+    _or_flag(T, b + OFS.ratified_protocols + j, got_prot)
+    _or_flag(T, b + OFS.constitution + j, got_con)
+    _or_flag(T, b + OFS.complaint_mechanism + j, got_com)
+    _or_flag(T, b + OFS.trained_officials + j, got_tra)
     put(T, b + OFS.mobilisation + j, mobilisation)
     put(T, b + OFS.fear + j, fear)
     put(T, b + OFS.key_leaders + j, leaders)
@@ -546,6 +544,16 @@ def _step_lane(
         | (_U32(phase) << _U32(PHASE_SHIFT + 4))
     )
     put(codes, e + j, code)
+
+
+@njit(inline="always", error_model="numpy")
+def _or_flag(T: Any, k: int, flag: Any) -> None:
+    """Set the tile's flag at ``k`` where ``flag`` holds; it stays where it was set.
+
+    Flags are 0.0 or 1.0 in the tile, so ``max`` is their ``or``: one float instruction
+    instead of a compare and mask operations (fewer mask registers to spill in pass 2).
+    """
+    put(T, k, max(at(T, k), as_f32(flag)))
 
 
 @njit(inline="always", error_model="numpy")
