@@ -278,14 +278,12 @@ def _initial_blocks(
         setup.initial_legitimacy,
     )
     key = (*map(id, held), params[:, 0].tobytes())
-    kept = _INITIAL.get(key)
+    kept = _INITIAL.pop(key, None)  # put back last below: the most recent
     if kept is None:
         kept = held, _initial_tile(setup, np.ascontiguousarray(params[:, :BLOCK]), parameters)
-        _INITIAL[key] = kept
-        while len(_INITIAL) > _INITIAL_KEPT:
-            _INITIAL.popitem(last=False)
-    else:
-        _INITIAL.move_to_end(key)
+    _INITIAL[key] = kept
+    while len(_INITIAL) > _INITIAL_KEPT:
+        _INITIAL.popitem(last=False)
     return kept[1]
 
 

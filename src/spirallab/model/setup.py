@@ -154,14 +154,13 @@ def build_setup(scenario: Scenario, start: int | None = None, end: int | None = 
     nothing writes into a Setup's arrays (the engine copies what it changes).
     """
     key = (scenario.model_dump_json(), start, end)
-    built = _BUILT.get(key)
+    # Taken out and put back last (most recent): no lookup can miss between the two steps.
+    built = _BUILT.pop(key, None)
     if built is None:
         built = _build_setup(scenario, start, end)
-        _BUILT[key] = built
-        while len(_BUILT) > _BUILT_KEPT:
-            _BUILT.popitem(last=False)
-    else:
-        _BUILT.move_to_end(key)
+    _BUILT[key] = built
+    while len(_BUILT) > _BUILT_KEPT:
+        _BUILT.popitem(last=False)
     return replace(built, params=dict(built.params))
 
 
