@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from spirallab.model.f32math import njit
+from spirallab.model.f32math import intrinsic, ir, njit, types
 from spirallab.model.state import B
 
 Emit = Callable[..., None]
@@ -182,8 +182,10 @@ class EventLog:
 def empty_events(country_ids: list[str] | None = None) -> pd.DataFrame:
     """An events frame with no rows and the usual columns and types."""
     # Building the categorical columns costs about 3 ms (pandas checks 150 country names), paid
-    # twice by every run without events; a copy of a kept one costs a tenth of that.
-    return _empty_events(tuple(country_ids or ())).copy()
+    # twice by every run without events; a copy of a kept one costs a tenth of that, and a
+    # shallow one a sixth of that again: its columns have no rows to share, and what a caller
+    # adds (rows, columns) goes into the copy's own arrays (tests/model/test_setup_cache.py).
+    return _empty_events(tuple(country_ids or ())).copy(deep=False)
 
 
 @lru_cache(maxsize=16)
@@ -233,6 +235,8 @@ def tile_rows(
     The order is replicate, year, country, event, then the order the mechanisms raised them
     in (step, then bit); walking the codes in that order gives the rows sorted, with no sort.
     """
+    if steps_per_year == 1:
+        return _yearly_rows(codes, n_valid, col0, years, *tables)
     # Lane-major, so that the walk reads memory in order.
     by_lane = np.ascontiguousarray(codes[:, :, :n_valid].transpose(2, 0, 1))
     return _tile_rows(by_lane, col0, steps_per_year, years, *tables)
@@ -253,6 +257,93 @@ def _put_row(rows: Any, k: int, col: int, c: int, year: int, bit: int, v: Any, t
     return k + 1
 
 
+@intrinsic
+def _popcount_intrinsic(typingctx: Any, value: Any) -> Any:
+    """The number of set bits of a uint32 (LLVM's ctpop: one instruction, vectorisable)."""
+    sig = types.uint32(types.uint32)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return builder.ctpop(args[0])
+
+    return sig, codegen
+
+
+@intrinsic
+def _lowest_bit_intrinsic(typingctx: Any, value: Any) -> Any:
+    """The index of the lowest set bit of a non-zero uint32 (LLVM's cttz)."""
+    sig = types.uint32(types.uint32)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return builder.cttz(args[0], ir.Constant(ir.IntType(1), 1))
+
+    return sig, codegen
+
+
+_popcount: Any = _popcount_intrinsic
+_lowest_bit: Any = _lowest_bit_intrinsic
+# Codes' event bits in pieces of this many bits, each looked up in one table (spy == 1 walk).
+_PIECE = 7
+
+
+@njit(cache=True, error_model="numpy")
+def _yearly_rows(
+    codes: Any,  # (steps, countries, LANES): one step a year, the kernel's layout
+    n_valid: int,
+    col0: int,
+    years: Any,
+    event_of_bit: Any,
+    detail_of_bit: Any,
+    bits: Any,
+    starts: Any,
+) -> Any:
+    """:func:`_tile_rows` for yearly steps, reading the kernel's codes where they lie.
+
+    One code per country-year, walked in the frame's order (lane, year, country); its bits in
+    event order are the set bits, lowest first, of the code with each bit moved to its rank
+    in ``bits`` (piece by piece, through tables), so only the events present are visited.
+    """
+    n_steps, n_c, n_lanes = codes.shape
+    flat = codes.reshape(-1)
+    mask = np.uint32((1 << len(event_of_bit)) - 1)
+    n = 0
+    for tc in range(n_steps * n_c):
+        for j in range(n_valid):
+            n += _popcount(flat[tc * n_lanes + j] & mask)
+    col = np.empty(n, dtype=np.int64)
+    country = np.empty(n, dtype=np.int32)
+    year = np.empty(n, dtype=np.int64)
+    event = np.empty(n, dtype=np.int8)
+    before = np.empty(n, dtype=np.int8)
+    after = np.empty(n, dtype=np.int8)
+    detail = np.empty(n, dtype=np.int8)
+    rows = (col, country, year, event, before, after, detail)
+    tables = (event_of_bit, detail_of_bit)
+    n_bits = bits.shape[0]
+    n_pieces = -(-n_bits // _PIECE)
+    moved = np.zeros((n_pieces, 1 << _PIECE), dtype=np.uint32)
+    for rank in range(n_bits):
+        piece, at = bits[rank] // _PIECE, bits[rank] % _PIECE
+        for u in range(1 << _PIECE):
+            if (u >> at) & 1:
+                moved[piece, u] |= np.uint32(1) << np.uint32(rank)
+    low = np.uint32((1 << _PIECE) - 1)
+    k = 0
+    for j in range(n_valid):
+        for y in range(n_steps):
+            for c in range(n_c):
+                v = flat[(y * n_c + c) * n_lanes + j]
+                if not v & mask:
+                    continue
+                w = np.uint32(0)
+                for piece in range(n_pieces):
+                    w |= moved[piece, (v >> np.uint32(piece * _PIECE)) & low]
+                while w:
+                    rank = _lowest_bit(w)
+                    w &= w - np.uint32(1)
+                    k = _put_row(rows, k, col0 + j, c, years[y + 1], bits[rank], v, tables)
+    return col, country, year, event, before, after, detail
+
+
 @njit(cache=True, error_model="numpy")
 def _tile_rows(
     codes: Any,  # (lanes, steps, countries)
@@ -269,10 +360,7 @@ def _tile_rows(
     mask = np.uint32((1 << len(event_of_bit)) - 1)
     n = 0
     for i in range(flat.shape[0]):
-        v = flat[i] & mask
-        while v:  # popcount
-            v &= v - np.uint32(1)
-            n += 1
+        n += _popcount(flat[i] & mask)
     col = np.empty(n, dtype=np.int64)
     country = np.empty(n, dtype=np.int32)
     year = np.empty(n, dtype=np.int64)

@@ -14,7 +14,8 @@ NumPy would (:mod:`spirallab.model.pcg64`, 16 positions of the stream at once), 
 draws as an array (sweeps' side-by-side points, whose columns mix streams), so a seed gives the
 same numbers as ever.
 Countries not yet present are skipped after the first step (:func:`_dormant`): their state is a
-fixed point of the step there; their draws are jumped over, so the stream stays NumPy's.
+fixed point of the step there; their draws are jumped over, a run of them in one jump
+(:func:`spirallab.model.pcg64.jump_table`), so the stream stays NumPy's.
 The network's attention is shared among countries: each step first computes every country's
 demand, adds them in country order, then moves every country (two passes over the tile).
 
@@ -36,7 +37,7 @@ from spirallab.model import defenders, government, kernel_cache, network, partne
 from spirallab.model.context import Switches
 from spirallab.model.events import BIT, PHASE_SHIFT
 from spirallab.model.f32math import at, njit, put
-from spirallab.model.pcg64 import fill_ways, jump_constants, jump_ways, start_ways
+from spirallab.model.pcg64 import fill_ways, jump_constants, jump_table, jump_ways, start_ways
 from spirallab.model.rules import ACCEPTANCE, LANES, ONE, ZERO, P, as_f32
 from spirallab.model.setup import LEVER_KINDS
 from spirallab.model.state import TILE_ROWS
@@ -102,6 +103,7 @@ def run_tile(
     tile: npt.NDArray[np.float32],  # (C * ROW_SIZE,) work space
     total: npt.NDArray[np.float32],  # (LANES,) work space
     dx: Any,  # defenders (issue 11): defenders.pack(...); dx[0] == 0 when there are none
+    jumps: npt.NDArray[np.uint64],  # (4 (K + 1),) work space: jump_table's K + 1 jumps
 ) -> None:
     """Simulate one tile of replicates over the whole run (see the module docstring)."""
     n_c = starts.shape[0]
@@ -122,6 +124,12 @@ def run_tile(
     jump_hi, jump_lo, jump_c_hi, jump_c_lo = jump_constants(rng, LANES // 2)
     if own_draws:
         start_ways(rng)
+        jump_table(jumps, jump_hi, jump_lo, jump_c_hi, jump_c_lo)
+    # Dormant countries' draws not yet jumped over, in units of one country's draws: they are
+    # jumped over in one go just before the next draws are made (and at the end), which leaves
+    # the stream where the one-by-one jumps left it (pcg64 arithmetic is exact, modulo 2**128).
+    n_jumps = jumps.shape[0] // 4 - 1
+    pending = 0
     tile[:] = ZERO
     for c in range(n_c):
         for r in range(init.shape[0]):
@@ -149,8 +157,11 @@ def run_tile(
                 for d in range(6):
                     for c in range(n_c):
                         if _dormant(starts[c], year, t, may_skip):
-                            jump_ways(rng, n_ways, jump_hi, jump_lo, jump_c_hi, jump_c_lo)
+                            pending += 1
+                            if pending >= n_jumps:
+                                pending = _jump_pending(rng, n_ways, jumps, pending)
                         else:
+                            pending = _jump_pending(rng, n_ways, jumps, pending)
                             b = c * ROW_SIZE + OFS.u_phase + d * LANES
                             fill_ways(rng, n_ways, tile, b, jump_hi, jump_lo, jump_c_hi, jump_c_lo)
 
@@ -224,6 +235,16 @@ def run_tile(
         _record(tile, obs_rows, records, yi, col0, n_valid)
         if dx[0]:  # defenders (issue 11)
             defenders.record_year(dx, ds, yi, col0, n_valid)
+    _jump_pending(rng, n_ways, jumps, pending)
+
+
+@njit(inline="always", error_model="numpy")
+def _jump_pending(rng: Any, n_ways: int, jumps: Any, pending: int) -> int:
+    """Jump the ways over ``pending`` countries' draws at once (a dormant run); 0 left."""
+    if pending:
+        k = 4 * pending
+        jump_ways(rng, n_ways, jumps[k], jumps[k + 1], jumps[k + 2], jumps[k + 3])
+    return 0
 
 
 @njit(inline="always", error_model="numpy")
@@ -402,7 +423,6 @@ def _step_lane(
     )
     political = political * relief
     fear = fear * fear_factor
-    new_regime = (at(T, b + OFS.new_regime + j) != ZERO) or falls
     rcl = at(p, P.regime_change_legitimacy + j)
     legitimacy = rcl if falls else legitimacy
 
@@ -421,7 +441,6 @@ def _step_lane(
     stance, liberal, repressive, settled = government.regime_change_shock(
         shock, stance, habituation, mobilisation, p, j
     )
-    new_regime = new_regime or shock
     regime_age = regime_age * as_f32(not shock)
     legitimacy = rcl if shock else legitimacy
     entrapment = entrapment * as_f32(not repressive)
@@ -485,13 +504,13 @@ def _step_lane(
     put(T, b + OFS.rally + j, rally)
     put(T, b + OFS.entrapment + j, entrapment)
     put(T, b + OFS.habituation + j, habituation)
-    put(T, b + OFS.new_regime + j, as_f32(new_regime))
+    _or_flag(T, b + OFS.new_regime + j, falls or shock)
     put(T, b + OFS.regime_age + j, regime_age)
-    put(T, b + OFS.ratified_core + j, as_f32(core or got_core))
-    put(T, b + OFS.ratified_protocols + j, as_f32(protocols or got_prot))
-    put(T, b + OFS.constitution + j, as_f32(constitution or got_con))
-    put(T, b + OFS.complaint_mechanism + j, as_f32(complaint or got_com))
-    put(T, b + OFS.trained_officials + j, as_f32(trained or got_tra))
+    _or_flag(T, b + OFS.ratified_core + j, got_core)
+    _or_flag(T, b + OFS.ratified_protocols + j, got_prot)
+    _or_flag(T, b + OFS.constitution + j, got_con)
+    _or_flag(T, b + OFS.complaint_mechanism + j, got_com)
+    _or_flag(T, b + OFS.trained_officials + j, got_tra)
     put(T, b + OFS.mobilisation + j, mobilisation)
     put(T, b + OFS.fear + j, fear)
     put(T, b + OFS.key_leaders + j, leaders)
@@ -526,6 +545,16 @@ def _step_lane(
         | (_U32(phase) << _U32(PHASE_SHIFT + 4))
     )
     put(codes, e + j, code)
+
+
+@njit(inline="always", error_model="numpy")
+def _or_flag(T: Any, k: int, flag: Any) -> None:
+    """Set the tile's flag at ``k`` where ``flag`` holds; it stays where it was set.
+
+    Flags are 0.0 or 1.0 in the tile, so ``max`` is their ``or``: one float instruction
+    instead of a compare and mask operations (fewer mask registers to spill in pass 2).
+    """
+    put(T, k, max(at(T, k), as_f32(flag)))
 
 
 @njit(inline="always", error_model="numpy")

@@ -64,13 +64,13 @@ def initial_state(seed: int, block: int) -> npt.NDArray[np.uint64]:
 
 
 @njit(inline="always", error_model="numpy")
-def _mul128(a_hi: Any, a_lo: Any, b_hi: Any, b_lo: Any) -> Any:
+def mul128(a_hi: Any, a_lo: Any, b_hi: Any, b_lo: Any) -> Any:
     """(high, low) of the product of two 128-bit numbers, modulo 2**128."""
     return _mulhi(a_lo, b_lo) + a_lo * b_hi + a_hi * b_lo, a_lo * b_lo
 
 
 @njit(inline="always", error_model="numpy")
-def _add128(a_hi: Any, a_lo: Any, b_hi: Any, b_lo: Any) -> Any:
+def add128(a_hi: Any, a_lo: Any, b_hi: Any, b_lo: Any) -> Any:
     """(high, low) of the sum of two 128-bit numbers, modulo 2**128."""
     lo = a_lo + b_lo
     carry = np.uint64(1) if lo < a_lo else np.uint64(0)
@@ -87,10 +87,25 @@ def jump_constants(rng: Any, n: int) -> Any:
     a_hi, a_lo = np.uint64(0), np.uint64(1)
     c_hi, c_lo = np.uint64(0), np.uint64(0)
     for _ in range(n):
-        a_hi, a_lo = _mul128(a_hi, a_lo, _MULT_HI, _MULT_LO)
-        c_hi, c_lo = _mul128(c_hi, c_lo, _MULT_HI, _MULT_LO)
-        c_hi, c_lo = _add128(c_hi, c_lo, rng[2], rng[3])
+        a_hi, a_lo = mul128(a_hi, a_lo, _MULT_HI, _MULT_LO)
+        c_hi, c_lo = mul128(c_hi, c_lo, _MULT_HI, _MULT_LO)
+        c_hi, c_lo = add128(c_hi, c_lo, rng[2], rng[3])
     return a_hi, a_lo, c_hi, c_lo
+
+
+@njit(inline="always", error_model="numpy")
+def jump_table(jumps: Any, a_hi: Any, a_lo: Any, c_hi: Any, c_lo: Any) -> None:
+    """Jump ``k`` (words ``4 k`` to ``4 k + 3``): ``k`` jumps of (``a``, ``c``) composed.
+
+    ``s -> a s + c`` applied ``k + 1`` times is ``a (a_k s + c_k) + c``: ``a_(k+1) = a a_k``,
+    ``c_(k+1) = a c_k + c``, modulo 2**128; jump 0 leaves the state as it is.
+    """
+    k_hi, k_lo, m_hi, m_lo = np.uint64(0), np.uint64(1), np.uint64(0), np.uint64(0)
+    for k in range(jumps.shape[0] // 4):
+        jumps[4 * k], jumps[4 * k + 1], jumps[4 * k + 2], jumps[4 * k + 3] = k_hi, k_lo, m_hi, m_lo
+        k_hi, k_lo = mul128(a_hi, a_lo, k_hi, k_lo)
+        m_hi, m_lo = mul128(a_hi, a_lo, m_hi, m_lo)
+        m_hi, m_lo = add128(m_hi, m_lo, c_hi, c_lo)
 
 
 @njit(inline="always", error_model="numpy")
@@ -101,8 +116,8 @@ def jump(rng: Any, a_hi: Any, a_lo: Any, c_hi: Any, c_lo: Any) -> None:
     draws of an even count use whole 64-bit outputs, one per step, so the next fill starts
     exactly where NumPy's would.
     """
-    hi, lo = _mul128(rng[0], rng[1], a_hi, a_lo)
-    rng[0], rng[1] = _add128(hi, lo, c_hi, c_lo)
+    hi, lo = mul128(rng[0], rng[1], a_hi, a_lo)
+    rng[0], rng[1] = add128(hi, lo, c_hi, c_lo)
 
 
 @njit(inline="always", error_model="numpy")
@@ -145,7 +160,7 @@ def fill_uniform(rng: Any, out: Any, start: int, count: int) -> None:
 
 @njit(inline="always", error_model="numpy")
 def _mul128_limbs(a_hi: Any, a_lo: Any, b_hi: Any, b_lo: Any) -> Any:
-    """As :func:`_mul128`, the high word of ``a_lo * b_lo`` from 32-bit halves.
+    """As :func:`mul128`, the high word of ``a_lo * b_lo`` from 32-bit halves.
 
     A 128-bit product does not vectorise (x86 has no vector 64 x 64 -> 128 multiply); four
     32 x 32 -> 64 products do, 8 lanes to an AVX-512 register.
@@ -164,8 +179,8 @@ def start_ways(rng: Any) -> None:
     """Put the next :data:`WAYS` states of ``rng``'s stream into its ways (the state stays)."""
     hi, lo = rng[0], rng[1]
     for i in range(WAYS):
-        hi, lo = _mul128(hi, lo, _MULT_HI, _MULT_LO)
-        hi, lo = _add128(hi, lo, rng[2], rng[3])
+        hi, lo = mul128(hi, lo, _MULT_HI, _MULT_LO)
+        hi, lo = add128(hi, lo, rng[2], rng[3])
         rng[_WAY_HI + i] = hi
         rng[_WAY_LO + i] = lo
 

@@ -7,8 +7,9 @@ processes.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -137,7 +138,33 @@ def resolve_countries(scenario: Scenario) -> list[Country]:
     return list(scenario.countries) + synthetic_countries(scenario.synthetic)
 
 
+# Setups already built, by what they were built from (see build_setup); a few, least recent out.
+_BUILT: OrderedDict[tuple[str, int | None, int | None], Setup] = OrderedDict()
+_BUILT_KEPT = 8
+
+
 def build_setup(scenario: Scenario, start: int | None = None, end: int | None = None) -> Setup:
+    """The scenario's arrays for a run from ``start`` to ``end`` (defaults: the scenario's).
+
+    Built once per scenario content: reading 150 countries' attributes into tracks costs about
+    a millisecond, which every short run (sweeps, filters, benchmarks) paid again. The key is
+    the scenario's JSON dump, not the object: a frozen model's lists can still change in place,
+    and an equal scenario loaded twice shares the entry (validation admits no NaN or infinity,
+    so the dump is exact). Each call gets its own ``params`` dict; the arrays are shared, and
+    nothing writes into a Setup's arrays (the engine copies what it changes).
+    """
+    key = (scenario.model_dump_json(), start, end)
+    # Taken out and put back last (most recent): no lookup can miss between the two steps.
+    built = _BUILT.pop(key, None)
+    if built is None:
+        built = _build_setup(scenario, start, end)
+    _BUILT[key] = built
+    while len(_BUILT) > _BUILT_KEPT:
+        _BUILT.popitem(last=False)
+    return replace(built, params=dict(built.params))
+
+
+def _build_setup(scenario: Scenario, start: int | None, end: int | None) -> Setup:
     countries = resolve_countries(scenario)
     first = (
         start
