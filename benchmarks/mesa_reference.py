@@ -268,9 +268,8 @@ class CountryAgent(mesa.Agent):
         self.information = min(info, 1.0)
         # The network takes up one case at a time (001 Phase 1-2; issue 10, third round).
         taken_up = massacre or self.random.random() < probability(p.agenda_uptake, dt)
-        if not on.agenda_setting:
-            self.on_agenda = True
-        elif self.information >= p.agenda_threshold and (self.on_agenda or taken_up):
+        joins = self.information >= p.agenda_threshold and (self.on_agenda or taken_up)
+        if not on.agenda_setting or joins:
             self.on_agenda = True
         elif self.information < p.agenda_memory * p.agenda_threshold:
             self.on_agenda = False  # without fresh information it drops off (issue 10)

@@ -3,11 +3,11 @@
 Builds the world of ``--data`` from ``--first`` as ``world_fit.py`` does, runs it to ``--last``
 at one parameter point (``--set NAME=VALUE``, or ``--posterior`` with ``--particle best`` /
 ``median`` / an index) for ``--replicates`` replicates, and compares with the record on the
-same coded country-years (the record's phase: a draw from the coder's probabilities with one uniform
-per country and replicate, so an unchanged open set keeps its phase). Prints per decade the yearly transition rates out of each
-phase (to each other phase), the mean completed spell length by phase, the yearly shares split
-by the starting phase, and where the countries in phase 5 at ``--last`` started. A development
-check, not a score:
+same coded country-years (the record's phase: a draw from the coder's probabilities with one
+uniform per country and replicate, so an unchanged open set keeps its phase). Prints per decade
+the yearly transition rates out of each phase (to each other phase), the mean completed spell
+length by phase, the yearly shares split by the starting phase, and where the countries in
+phase 5 at ``--last`` started. A development check, not a score:
 
     python validation/phase_flows.py --data ../shared/data --posterior runs/c0 --particle best
 """

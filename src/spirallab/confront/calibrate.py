@@ -63,7 +63,7 @@ PRIORS: tuple[tuple[str, float, float], ...] = (
     # How long a country stays on the agenda without fresh information: the record's phase
     # falls 0.04 levels a year in its first decade, the model's 0.12 (countries drop off).
     ("agenda_memory", 0.2, 1.0),
-    # --- issue 10, third round: phases (engineer i10q; a separate block for the lead to merge) ---
+    # --- issue 10, third round: phases (engineer i10q; a separate block for the lead) ---
     # The record's phase 3 moves up at 0.05-0.06 a year, the model's at 0.11-0.16: hypothesis 3
     # now needs pressure from above too (001 Phase 3), by how much is calibrated. The record's
     # phase 1 empties at a steady 0.05-0.10 a year, the model's in a wave when its countries'
@@ -572,16 +572,7 @@ def synthetic_problem(
     last: int = 2000,
     priors: tuple[tuple[str, float, float], ...] = (
         ("concession_rate", 0.1, 4.0),
-        # --- issue 10, third round: phases (engineer i10q; a separate block for the lead to merge) ---
-    # The record's phase 3 moves up at 0.05-0.06 a year, the model's at 0.11-0.16: hypothesis 3
-    # now needs pressure from above too (001 Phase 3), by how much is calibrated. The record's
-    # phase 1 empties at a steady 0.05-0.10 a year, the model's in a wave when its countries'
-    # information crossed a high agenda_threshold together: the network now takes cases up at
-    # a rate (docs/calibration.md, "Third round: phases").
-    ("pressure_weight", 0.0, 1.0),
-    ("agenda_uptake", 0.02, 2.0),
-    # --- end of the third round's phase block ---
-    ("pts_noise", 0.2, 1.5),
+        ("pts_noise", 0.2, 1.5),
     ),
     seed: int = 0,
 ) -> Problem:

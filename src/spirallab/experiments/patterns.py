@@ -86,7 +86,7 @@ def share_leaving_denial_within(result: SimulationResult, years: int) -> float:
 
 
 def returns_to_repression_from_concessions(result: SimulationResult) -> float:
-    """P7: share of units that, once in phase 3, fall back to repression (phase 1 or 2) at least once.
+    """P7: share of units that, once in phase 3, fall back to phase 1 or 2 at least once.
 
     A return to repression is silence or a backlash into denial (000 "Denial/backlash"; issue 10,
     third round: the model's retreats now mostly land in phase 2, as the record's do).

@@ -42,8 +42,8 @@ def gather_information(
 
     A country with information at the threshold joins the agenda at ``agenda_uptake`` a year (at
     once after a massacre); on the agenda it stays there while its information is at least
-    ``agenda_memory`` times the threshold. Returns (information, on_agenda, massacre happened, newly on the
-    agenda).
+    ``agenda_memory`` times the threshold. Returns (information, on_agenda, massacre happened,
+    newly on the agenda).
     """
     choke = ONE - at(p, P.information_choke + j) * political
     # Repression chokes what monitors learn too, not only what domestic links send (001 Phase 1).
