@@ -257,14 +257,19 @@ class CountryAgent(mesa.Agent):
             inflow += p.information_rate * self.linkage * choke
         info = self.information
         info += dt * (inflow * (1.0 - info) - p.information_decay * info)
+        massacre = False
         if on.egregious_events:
             # A massacre (an egregious event) activates the network (001 Phase 2).
             rate = p.massacre_rate * self.repression_political**2
             if self.random.random() < probability(rate, dt):
+                massacre = True
                 info += p.massacre_information * (1.0 - info)
                 info = max(info, p.agenda_threshold)  # on the agenda (001 Phase 2; issue 10)
         self.information = min(info, 1.0)
-        if not on.agenda_setting or self.information >= p.agenda_threshold:
+        # The network takes up one case at a time (001 Phase 1-2; issue 10, third round).
+        taken_up = massacre or self.random.random() < probability(p.agenda_uptake, dt)
+        joins = self.information >= p.agenda_threshold and (self.on_agenda or taken_up)
+        if not on.agenda_setting or joins:
             self.on_agenda = True
         elif self.information < p.agenda_memory * p.agenda_threshold:
             self.on_agenda = False  # without fresh information it drops off (issue 10)
@@ -377,6 +382,8 @@ class CountryAgent(mesa.Agent):
                 * mobilised
                 * (1.0 - p.linkage_weight + p.linkage_weight * self.linkage)
                 * (1.0 - p.entrapment_weight + p.entrapment_weight * self.entrapment)
+                # From above and from below at once (001 Phase 3; 003 decoupling).
+                * (1.0 - p.pressure_weight + p.pressure_weight * self.international_pressure())
             )
         risk3 = crack + back + prescriptive_risk
 
@@ -402,6 +409,7 @@ class CountryAgent(mesa.Agent):
         happens = self.random.random() < probability(rate, dt)
 
         crackdown = backslide = prescriptive = concede = retreating = falls = False
+        backlash = False
         if happens:
             if conceding:
                 x = self.random.random() * risk3  # which of the competing risks it is
@@ -409,6 +417,8 @@ class CountryAgent(mesa.Agent):
                     crackdown = True
                 elif x < crack + back:
                     backslide = True
+                    # A backlash into denial rather than silence (000 "Denial/backlash").
+                    backlash = on.denial and x - crack < p.backlash_denial * back
                 else:
                     prescriptive = True
                     # The less legitimate the government, the likelier it falls.
@@ -428,7 +438,7 @@ class CountryAgent(mesa.Agent):
         elif denying and not self.on_agenda:
             self.stance = SILENT  # off the agenda there is nothing left to deny (issue 10)
         elif backslide:
-            self.stance = SILENT
+            self.stance = DENIAL if backlash else SILENT
         elif prescriptive:
             self.stance = ACCEPTANCE
         if concede:  # cosmetic concession: prisoners released

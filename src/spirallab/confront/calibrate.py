@@ -69,6 +69,13 @@ PRIORS: tuple[tuple[str, float, float], ...] = (
     # how repressive the states on the agenda are (001 Phase 2; docs/calibration.md).
     ("backlash_repression", 0.0, 1.0),
     ("insurgency_repression", 0.0, 1.0),
+    # The record's phase 3 moves up at 0.05-0.06 a year, the model's at 0.11-0.16: hypothesis 3
+    # now needs pressure from above too (001 Phase 3), by how much is calibrated. The record's
+    # phase 1 empties at a steady 0.05-0.10 a year, the model's in a wave when its countries'
+    # information crossed a high agenda_threshold together: the network now takes cases up at
+    # a rate (docs/calibration.md, "Third round: phases").
+    ("pressure_weight", 0.0, 1.0),
+    ("agenda_uptake", 0.02, 2.0),
     ("pts_noise", 0.2, 1.5),
     ("pts_country_sd", 0.0, 1.5),
     # The deviation's year-to-year correlation (forecast.py's AR(1) rho; 1 = a fixed offset).
@@ -82,7 +89,9 @@ RIVALS: dict[str, dict[str, bool]] = {
     "no-boomerang": {"boomerang": False},
     "realist": {"boomerang": False, "world_time": False},
 }
-CALIBRATION_VERSION = "confront-4"  # issue 10: denial backlash and insurgency threat (repression)
+# Issue 10, third round: denial backlash and insurgency threat (repression); backlash into
+# denial, pressure from above for hypothesis 3 and agenda uptake (phases).
+CALIBRATION_VERSION = "confront-5"
 
 
 def model_fingerprint() -> str:

@@ -86,10 +86,15 @@ def share_leaving_denial_within(result: SimulationResult, years: int) -> float:
 
 
 def returns_to_repression_from_concessions(result: SimulationResult) -> float:
-    """P7: share of units that, once in phase 3, fall back to phase 1 at least once."""
+    """P7: share of units that, once in phase 3, fall back to phase 1 or 2 at least once.
+
+    A return to repression is silence or a backlash into denial (000 "Denial/backlash"; issue 10,
+    third round: the model's retreats now mostly land in phase 2, as the record's do).
+    """
     ph = _phases(result).astype(np.int16)
     was3 = np.maximum.accumulate(ph == 3, axis=0)
-    fell = ((ph == 1) & np.vstack([np.zeros((1, ph.shape[1]), bool), was3[:-1]])).any(axis=0)
+    back = (ph >= 1) & (ph <= 2)
+    fell = (back & np.vstack([np.zeros((1, ph.shape[1]), bool), was3[:-1]])).any(axis=0)
     reached = (ph == 3).any(axis=0)
     return float(fell[reached].mean()) if reached.any() else float("nan")
 

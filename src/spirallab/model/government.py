@@ -7,7 +7,8 @@ The stance moves by the four hypotheses of 001 (each a hazard, never a date):
   vulnerability and network mobilisation, slowed by an insurgency and by the nationalist rally,
   sped by world time (001 "Phase 2", "World time");
 - tactical concessions are the precarious phase: three competing risks, a crackdown on the
-  movement, a return to repression when pressure is weak, and hypothesis 3 (001 "Phase 3");
+  movement, a return to repression when pressure is weak (a backlash into denial, or silence),
+  and hypothesis 3 (001 "Phase 3");
 - hypothesis 3: a fully mobilised, linked opposition plus entrapment brings prescriptive status,
   by controlled liberalisation or by regime change (001 "Phase 3", last paragraphs);
 - prescriptive status can be left again when a consolidated government retreats without
@@ -192,11 +193,15 @@ def decide(
     back = back_rate * hold * (ONE - mobilised) * locked if on.backsliding else ZERO * hold
     if on.prescriptive_status:
         lw, ew = at(p, P.linkage_weight + j), at(p, P.entrapment_weight + j)
+        # From above and from below at once (001 Phase 3): without pressure from abroad a
+        # mobilised, entrapped state can sit in its concessions (003: decoupling).
+        pw = at(p, P.pressure_weight + j)
         pres = (
             at(p, P.prescriptive_rate + j)
             * mobilised
             * (ONE - lw + lw * linkage)
             * (ONE - ew + ew * entrapment)
+            * (ONE - pw + pw * international_pressure(pressure_above, campaign))
         )
     else:
         pres = ZERO * mobilised
@@ -241,7 +246,14 @@ def decide(
     new_stance = RHETORIC if concede else new_stance
     # Off the agenda there is no criticism left to deny: the government falls silent (issue 10).
     new_stance = SILENT if (denying and not on_agenda and not concede) else new_stance
+    # A retreat from concessions is a backlash: the government denies again rather than falling
+    # silent (000 "Denial/backlash"; 001 Phase 3). Where the draw fell inside the backsliding
+    # risk decides which, so no new random number is needed.
+    backlash = (x - crack) < at(p, P.backlash_denial + j) * back
+    if not on.denial:
+        backlash = False
     new_stance = SILENT if backslide else new_stance
+    new_stance = DENIAL if (backslide and backlash) else new_stance
     new_stance = ACCEPTANCE if prescriptive else new_stance
     new_stance = RHETORIC if retreating else new_stance
 

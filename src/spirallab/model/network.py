@@ -40,9 +40,10 @@ def gather_information(
 ) -> Any:
     """Boomerang, first leg, and hypothesis 1: information flows out; enough sets the agenda.
 
-    A country on the agenda stays there while its information is at least ``agenda_memory``
-    times the threshold. Returns (information, on_agenda, massacre happened, newly on the
-    agenda).
+    A country with information at the threshold joins the agenda at ``agenda_uptake`` a year (at
+    once after a massacre); on the agenda it stays there while its information is at least
+    ``agenda_memory`` times the threshold. Returns (information, on_agenda, massacre happened,
+    newly on the agenda).
     """
     choke = ONE - at(p, P.information_choke + j) * political
     # Repression chokes what monitors learn too, not only what domestic links send (001 Phase 1).
@@ -65,7 +66,10 @@ def gather_information(
         threshold = at(p, P.agenda_threshold + j)
         # Without fresh information a country drops off the agenda (issue 10).
         kept = on_agenda and (info >= at(p, P.agenda_memory + j) * threshold)
-        agenda = kept or ((info >= threshold) and started)
+        # Enough information makes a case the network can take up, one case at a time
+        # (001 Phase 1-2); the top of the massacre draw decides, a massacre puts it on at once.
+        taken_up = u_massacre >= ONE - hazard(at(p, P.agenda_uptake + j), dt)
+        agenda = kept or (((info >= threshold) and (taken_up or massacre)) and started)
     else:
         agenda = on_agenda or started
     return info, agenda, massacre, agenda and not on_agenda

@@ -111,6 +111,21 @@ PARAMETERS: tuple[Parameter, ...] = (
         grounding="001 Phase 1, hypothesis 1",
     ),
     P(
+        name="agenda_uptake",
+        default=1000.0,
+        unit="per year",
+        lo=0.0,
+        hi=1000.0,
+        mechanism="agenda_setting",
+        description="Rate at which the network takes up a country whose information has reached"
+        " agenda_threshold (a massacre puts it on the agenda at once); 1000 is the rule before"
+        " issue 10's third round (at once).",
+        grounding="001 Phase 1-2 (the network must take up the case; activation); issue 2 (a"
+        " limited network); the record's phase 1 moves up at a steady 0.05-0.10 a year while the"
+        " model's countries crossed the threshold together (docs/calibration.md, third round);"
+        " assumption for size",
+    ),
+    P(
         name="agenda_memory",
         default=0.7,
         unit="share of agenda_threshold",
@@ -541,6 +556,22 @@ PARAMETERS: tuple[Parameter, ...] = (
         grounding="000: retreat from concessions is the most likely setback; 001 critical moments",
     ),
     P(
+        name="backlash_denial",
+        default=0.9,
+        unit="share (0-1)",
+        lo=0.0,
+        hi=1.0,
+        mechanism="backsliding",
+        description="Share of returns to repression from concessions that are a backlash into denial"
+        " (phase 2) rather than a fall into silence (phase 1); with denial off, always silence"
+        " (0: the model before issue 10's third round).",
+        grounding="000 row 2 (Denial/backlash) and 001 Phase 3 (the precarious phase can result in"
+        " a backlash; Tunisia): the government that retreats is still criticised and denies; the"
+        " record's phase 3 falls to phase 2 at 0.07-0.09 a year and to phase 1 at 0.01 (0.84-0.92"
+        " of its falls land in phase 2, by decade 1980-2009; validation/phase_flows.py,"
+        " docs/calibration.md)",
+    ),
+    P(
         name="entrapment_hold",
         default=0.5,
         unit="share (0-1)",
@@ -614,6 +645,21 @@ PARAMETERS: tuple[Parameter, ...] = (
         mechanism="prescriptive_status",
         description="How much hypothesis 3 depends on argumentative entrapment (0: not at all).",
         grounding="001 Phase 3: self-entrapment leaves governments few choices",
+    ),
+    P(
+        name="pressure_weight",
+        default=0.5,
+        unit="share (0-1)",
+        lo=0.0,
+        hi=1.0,
+        mechanism="prescriptive_status",
+        description="How much hypothesis 3 depends on international pressure ((pressure_above +"
+        " campaign) / 2): the hazard is multiplied by 1 - pressure_weight + pressure_weight x"
+        " pressure (0: not at all, the model before issue 10's third round).",
+        grounding="001 Phase 3: the fully mobilised, linked opposition pressures the government"
+        " from above and from below; 003: without it, decoupled states sit in their concessions"
+        " (the record's phase 3 moves to 4 at 0.05-0.06 a year, the model's at 0.17-0.25,"
+        " docs/calibration.md); assumption for size",
     ),
     P(
         name="regime_change_legitimacy",

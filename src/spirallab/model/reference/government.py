@@ -121,6 +121,8 @@ def decide(s: State, ctx: Context, emit: Emit) -> State:
             * mobilised
             * (ONE - p.linkage_weight + p.linkage_weight * s.linkage)
             * (ONE - p.entrapment_weight + p.entrapment_weight * s.entrapment)
+            # From above and from below at once (001 Phase 3; 003 decoupling).
+            * (ONE - p.pressure_weight + p.pressure_weight * international_pressure(s))
         )
     else:
         pres = ZERO * mobilised
@@ -168,6 +170,10 @@ def decide(s: State, ctx: Context, emit: Emit) -> State:
     # Off the agenda there is no criticism left to deny: the government falls silent (issue 10).
     stance[denying & ~s.on_agenda & ~concede] = SILENT
     stance[backslide] = SILENT
+    # A retreat from concessions is a backlash into denial rather than silence (000
+    # "Denial/backlash"; 001 Phase 3): where the draw fell inside the backsliding risk decides.
+    if on.denial:
+        stance[backslide & ((x - crack) < p.backlash_denial * back)] = DENIAL
     stance[prescriptive] = ACCEPTANCE
     stance[retreating] = RHETORIC
 

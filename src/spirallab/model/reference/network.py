@@ -36,11 +36,17 @@ def gather_information(s: State, ctx: Context, emit: Emit) -> State:
         info = np.where(massacre, np.maximum(info, p.agenda_threshold), info)
         emit("massacre", massacre)
 
+    else:
+        massacre = np.zeros_like(s.on_agenda)
+
     info = np.minimum(info, np.float32(1.0))
     if on.agenda_setting:
         # Without fresh information a country drops off the agenda (issue 10).
         kept = s.on_agenda & (info >= p.agenda_memory * p.agenda_threshold)
-        on_agenda = kept | ((info >= p.agenda_threshold) & ctx.started)
+        # The network takes up one case at a time (001 Phase 1-2): the top of the massacre draw.
+        uptake = hazard_to_probability(p.agenda_uptake * np.ones_like(s.information), dt)
+        taken_up = ctx.draws.massacre >= np.float32(1.0) - uptake
+        on_agenda = kept | ((info >= p.agenda_threshold) & (taken_up | massacre) & ctx.started)
     else:
         on_agenda = s.on_agenda | ctx.started
     emit("on_agenda", on_agenda & ~s.on_agenda)
