@@ -22,6 +22,7 @@ import pandas as pd
 from spirallab.confront.calibrate import Posterior, build_problem
 from spirallab.confront.record import load_record
 from spirallab.confront.summaries import share_table, tv_distance
+from spirallab.model.params import PARAMETERS
 
 
 def main() -> None:
@@ -44,14 +45,25 @@ def main() -> None:
         "pts_country_sd": args.pts_country_sd,
         "pts_country_rho": args.pts_country_rho,
     }
+    overrides: dict[str, float] = {}
     for item in args.set:
-        name, value = item.split("=")
-        theta[name] = float(value)
+        name, sep, value = item.partition("=")
+        try:
+            overrides[name.strip()] = float(value)
+        except ValueError:
+            ap.error(f"--set {item!r}: expected NAME=NUMBER")
+        if not sep or not name.strip():
+            ap.error(f"--set {item!r}: expected NAME=NUMBER")
+    known = {par.name for par in PARAMETERS} | set(theta)
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        ap.error(f"--set: unknown parameter {', '.join(unknown)} (see spirallab explain)")
     if args.posterior is not None:
         draws = Posterior.load(args.posterior).sample(args.draws, seed=1)
-        points = [{**theta, **draws.iloc[i].to_dict()} for i in range(args.draws)]
+        # --set comes last, so an override also replaces a calibrated parameter's draws.
+        points = [{**theta, **draws.iloc[i].to_dict(), **overrides} for i in range(args.draws)]
     else:
-        points = [theta] * args.seeds
+        points = [{**theta, **overrides}] * args.seeds
     stats = [problem.simulate_stats(point, 100 + i) for i, point in enumerate(points)]
     sim = {k: np.mean([s[k] for s in stats], axis=0) for k in stats[0]}
     rec = problem.observed_stats()
