@@ -286,6 +286,21 @@ _PIECE = 7
 
 
 @njit(cache=True, error_model="numpy")
+def _empty_rows(n: int) -> Any:
+    """The events frame's columns for ``n`` events, unfilled: column, country, year, event,
+    phase before, phase after, detail."""
+    return (
+        np.empty(n, dtype=np.int64),
+        np.empty(n, dtype=np.int32),
+        np.empty(n, dtype=np.int64),
+        np.empty(n, dtype=np.int8),
+        np.empty(n, dtype=np.int8),
+        np.empty(n, dtype=np.int8),
+        np.empty(n, dtype=np.int8),
+    )
+
+
+@njit(cache=True, error_model="numpy")
 def _yearly_rows(
     codes: Any,  # (steps, countries, LANES): one step a year, the kernel's layout
     n_valid: int,
@@ -309,14 +324,8 @@ def _yearly_rows(
     for tc in range(n_steps * n_c):
         for j in range(n_valid):
             n += _popcount(flat[tc * n_lanes + j] & mask)
-    col = np.empty(n, dtype=np.int64)
-    country = np.empty(n, dtype=np.int32)
-    year = np.empty(n, dtype=np.int64)
-    event = np.empty(n, dtype=np.int8)
-    before = np.empty(n, dtype=np.int8)
-    after = np.empty(n, dtype=np.int8)
-    detail = np.empty(n, dtype=np.int8)
-    rows = (col, country, year, event, before, after, detail)
+    rows = _empty_rows(n)
+    col, country, year, event, before, after, detail = rows
     tables = (event_of_bit, detail_of_bit)
     n_bits = bits.shape[0]
     n_pieces = -(-n_bits // _PIECE)
@@ -361,14 +370,8 @@ def _tile_rows(
     n = 0
     for i in range(flat.shape[0]):
         n += _popcount(flat[i] & mask)
-    col = np.empty(n, dtype=np.int64)
-    country = np.empty(n, dtype=np.int32)
-    year = np.empty(n, dtype=np.int64)
-    event = np.empty(n, dtype=np.int8)
-    before = np.empty(n, dtype=np.int8)
-    after = np.empty(n, dtype=np.int8)
-    detail = np.empty(n, dtype=np.int8)
-    rows = (col, country, year, event, before, after, detail)
+    rows = _empty_rows(n)
+    col, country, year, event, before, after, detail = rows
     tables = (event_of_bit, detail_of_bit)
     n_events = starts.shape[0] - 1
     k = 0
