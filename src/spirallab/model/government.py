@@ -158,7 +158,7 @@ def decide(
     ``crackdown`` is set, then the factors; where ``falls`` a new, opposition government takes
     power (legitimacy ``regime_change_legitimacy``, rally reset).
     """
-    silent = (stance == SILENT) and on_agenda
+    silent = (stance == SILENT) & on_agenda
     denying = stance == DENIAL
     conceding = (stance == RHETORIC) | (stance == ARGUMENT)
     accepting = stance == ACCEPTANCE
@@ -229,23 +229,23 @@ def decide(
     happens = u_phase < hazard(rate, dt)
     x = u_choice * risk3  # where the draw falls among the competing risks of phase 3
 
-    crackdown = happens and conceding and (x < crack)
-    backslide = happens and conceding and (x >= crack) and (x < crack + back)
-    prescriptive = happens and conceding and (x >= crack + back)
-    concede = happens and (denying or (silent and not on.denial))
-    retreating = happens and accepting
+    crackdown = happens & conceding & (x < crack)
+    backslide = happens & conceding & (x >= crack) & (x < crack + back)
+    prescriptive = happens & conceding & (x >= crack + back)
+    concede = happens & (denying | (silent & (not on.denial)))
+    retreating = happens & accepting
 
     # Route to prescriptive status: the less legitimate the government, the likelier it falls.
     route = (x - crack - back) / max(pres, _TINY_RATE)
-    falls = prescriptive and (route < (ONE - min(legitimacy + new_rally, ONE)))
-    liberalises = prescriptive and not falls
+    falls = prescriptive & (route < (ONE - min(legitimacy + new_rally, ONE)))
+    liberalises = prescriptive & (not falls)
 
     new_stance = stance
     if on.denial:
         new_stance = DENIAL if silent else new_stance
     new_stance = RHETORIC if concede else new_stance
     # Off the agenda there is no criticism left to deny: the government falls silent (issue 10).
-    new_stance = SILENT if (denying and not on_agenda and not concede) else new_stance
+    new_stance = SILENT if (denying & (not on_agenda) & (not concede)) else new_stance
     # A retreat from concessions is a backlash: the government denies again rather than falling
     # silent (000 "Denial/backlash"; 001 Phase 3). Where the draw fell inside the backsliding
     # risk decides which, so no new random number is needed.
@@ -253,7 +253,7 @@ def decide(
     if not on.denial:
         backlash = False
     new_stance = SILENT if backslide else new_stance
-    new_stance = DENIAL if (backslide and backlash) else new_stance
+    new_stance = DENIAL if (backslide & backlash) else new_stance
     new_stance = ACCEPTANCE if prescriptive else new_stance
     new_stance = RHETORIC if retreating else new_stance
 
@@ -268,7 +268,7 @@ def decide(
         gain = at(p, P.entrapment_rate + j) * min(campaign, ONE) * dialogue * as_f32(conceding)
         trapped = trapped + dt * gain * (ONE - trapped)
     trapped = trapped * (ONE - HALF * as_f32(backslide))
-    argues = (new_stance == RHETORIC) and (trapped >= at(p, P.argument_threshold + j)) and conceding
+    argues = (new_stance == RHETORIC) & (trapped >= at(p, P.argument_threshold + j)) & conceding
     new_stance = ARGUMENT if argues else new_stance
 
     age = (regime_age + dt) * as_f32(not falls)
