@@ -504,7 +504,7 @@ def _step_lane(
     put(T, b + OFS.rally + j, rally)
     put(T, b + OFS.entrapment + j, entrapment)
     put(T, b + OFS.habituation + j, habituation)
-    _or_flag(T, b + OFS.new_regime + j, falls or shock)
+    _or_flag(T, b + OFS.new_regime + j, falls | shock)
     put(T, b + OFS.regime_age + j, regime_age)
     _or_flag(T, b + OFS.ratified_core + j, got_core)
     _or_flag(T, b + OFS.ratified_protocols + j, got_prot)
@@ -521,7 +521,7 @@ def _step_lane(
     put(T, b + OFS.pressure_above + j, above)
     put(T, b + OFS.phase + j, phase)
 
-    moved = (phase != phase0) and (phase0 > ZERO)
+    moved = (phase != phase0) & (phase0 > ZERO)
     code = (
         at(codes, e + j)
         | _bit(crackdown, BIT.crackdown)
@@ -540,7 +540,7 @@ def _step_lane(
         | _bit(got_com, BIT.complaint)
         | _bit(got_tra, BIT.training)
         | _bit(moved, BIT.transition)
-        | _bit(moved and phase < phase0, BIT.backslide)
+        | _bit(moved & (phase < phase0), BIT.backslide)
         | (_U32(phase0) << _U32(PHASE_SHIFT))
         | (_U32(phase) << _U32(PHASE_SHIFT + 4))
     )

@@ -51,7 +51,7 @@ def press_from_above(
     if on.boomerang:
         # Identity as a promoter of human rights grows with world time (001 World time).
         lobbying = at(p, P.lobbying_efficacy + j) * density * attention
-        late_concessions = (phase == _PHASE3) and (
+        late_concessions = (phase == _PHASE3) & (
             mobilisation >= at(p, P.mobilisation_threshold + j)
         )
         lobbying = lobbying * (ONE + at(p, P.donor_coordination + j) * as_f32(late_concessions))
