@@ -229,6 +229,8 @@ def decide(
     happens = u_phase < hazard(rate, dt)
     x = u_choice * risk3  # where the draw falls among the competing risks of phase 3
 
+    # Flags combine with & and |, not and/or: the short-circuit forms compile to chains of
+    # selects on the vector masks, which cost the kernel mask operations and spills.
     crackdown = happens & conceding & (x < crack)
     backslide = happens & conceding & (x >= crack) & (x < crack + back)
     prescriptive = happens & conceding & (x >= crack + back)
@@ -240,22 +242,21 @@ def decide(
     falls = prescriptive & (route < (ONE - min(legitimacy + new_rally, ONE)))
     liberalises = prescriptive & (not falls)
 
-    new_stance = stance
+    # The new stance. The stances held (silent, denying, conceding, accepting) exclude one
+    # another, and so do the moves out of each; only a concession outranks falling silent.
+    # Off the agenda there is no criticism left to deny: the government falls silent (issue 10).
+    new_stance = SILENT if (denying & (not on_agenda)) else stance
     if on.denial:
         new_stance = DENIAL if silent else new_stance
-    new_stance = RHETORIC if concede else new_stance
-    # Off the agenda there is no criticism left to deny: the government falls silent (issue 10).
-    new_stance = SILENT if (denying & (not on_agenda) & (not concede)) else new_stance
     # A retreat from concessions is a backlash: the government denies again rather than falling
     # silent (000 "Denial/backlash"; 001 Phase 3). Where the draw fell inside the backsliding
     # risk decides which, so no new random number is needed.
     backlash = (x - crack) < at(p, P.backlash_denial + j) * back
     if not on.denial:
         backlash = False
-    new_stance = SILENT if backslide else new_stance
-    new_stance = DENIAL if (backslide & backlash) else new_stance
+    new_stance = (DENIAL if backlash else SILENT) if backslide else new_stance
     new_stance = ACCEPTANCE if prescriptive else new_stance
-    new_stance = RHETORIC if retreating else new_stance
+    new_stance = RHETORIC if (concede | retreating) else new_stance
 
     # Cosmetic concession on entering phase 3 (001 "Phase 3": prisoners released).
     relief = ONE - as_f32(concede) * at(p, P.cosmetic_relief + j)
