@@ -55,6 +55,8 @@ _U32 = np.uint32
 _Offsets = namedtuple("_Offsets", TILE_ROWS)  # type: ignore[misc]
 OFS: Any = _Offsets(*(k * LANES for k in range(N_ROWS)))
 _FIRST_LEVER = OFS.lever_aid_conditionality
+_IMPOSED_CRACKDOWN = LEVER_KINDS.index("imposed_crackdown")
+_REGIME_CHANGE = LEVER_KINDS.index("regime_change")
 
 _SWITCHES: tuple[str, ...] = tuple(Switches.__dataclass_fields__)
 SwitchFlags = namedtuple("SwitchFlags", _SWITCHES)  # type: ignore[misc]
@@ -130,6 +132,13 @@ def run_tile(
     # the stream where the one-by-one jumps left it (pcg64 arithmetic is exact, modulo 2**128).
     n_jumps = jumps.shape[0] // 4 - 1
     pending = 0
+    # Without a track of an imposed crackdown or a regime change their lever rows stay 0, where
+    # neither strikes (pow32(1, dt) is exactly 1, so both probabilities are 0): pass 2 then
+    # leaves government.shock_outcome and what follows from a shock out.
+    shocks = False
+    for tr in range(n_tracks):
+        if lever_kind[tr] == _IMPOSED_CRACKDOWN or lever_kind[tr] == _REGIME_CHANGE:
+            shocks = True
     tile[:] = ZERO
     for c in range(n_c):
         for r in range(init.shape[0]):
@@ -206,30 +215,20 @@ def run_tile(
                     insurgency[yi, c],
                 )
                 sc, cs, br, eb = security[c], civil[c], base[c], endemic_base[c]
-                for j in range(n_lanes):
-                    _step_lane(
-                        tile,
-                        b,
-                        j,
-                        codes,
-                        e,
-                        total[j],
-                        started,
-                        present,
-                        dt,
-                        dens,
-                        year,
-                        mv,
-                        sv,
-                        si,
-                        ins,
-                        sc,
-                        cs,
-                        br,
-                        eb,
-                        params,
-                        on,
-                    )
+                # The same lane loop twice, with and without the shock levers (a constant in
+                # each copy, so the compiler drops their rules from the copy without them).
+                if shocks:
+                    for j in range(n_lanes):
+                        _step_lane(
+                            tile, b, j, codes, e, total[j], started, present, dt, dens, year,
+                            mv, sv, si, ins, sc, cs, br, eb, params, on, True,
+                        )  # fmt: skip
+                else:
+                    for j in range(n_lanes):
+                        _step_lane(
+                            tile, b, j, codes, e, total[j], started, present, dt, dens, year,
+                            mv, sv, si, ins, sc, cs, br, eb, params, on, False,
+                        )  # fmt: skip
                 if dx[0]:  # defenders (issue 11): threats, attacks, protection, consequences
                     defenders.defenders_step(tile, b, c, t, yi, dt, mv, sv, params, on, dx, ds)
         _record(tile, obs_rows, records, yi, col0, n_valid)
@@ -319,8 +318,12 @@ def _step_lane(
     endemic_base: Any,
     p: Any,
     on: Any,
+    shocks: bool,
 ) -> None:
-    """Pass 2 of one step for one country-replicate: the mechanisms after the agenda."""
+    """Pass 2 of one step for one country-replicate: the mechanisms after the agenda.
+
+    ``shocks``: whether any track of the shock levers (imposed crackdown, regime change) runs.
+    """
     stance0 = at(T, b + OFS.stance + j)
     phase0 = at(T, b + OFS.phase + j)
     naming = at(T, b + OFS.lever_naming_and_shaming + j)
@@ -427,13 +430,15 @@ def _step_lane(
     legitimacy = rcl if falls else legitimacy
 
     # Levers that act as events (an imposed crackdown, a regime-change shock).
-    imposed, shock = government.shock_outcome(
-        at(T, b + OFS.u_lever + j),
-        at(T, b + OFS.lever_imposed_crackdown + j),
-        at(T, b + OFS.lever_regime_change + j),
-        started,
-        dt,
-    )
+    imposed = shock = False
+    if shocks:
+        imposed, shock = government.shock_outcome(
+            at(T, b + OFS.u_lever + j),
+            at(T, b + OFS.lever_imposed_crackdown + j),
+            at(T, b + OFS.lever_regime_change + j),
+            started,
+            dt,
+        )
     mobilisation, leaders, fear, legitimacy, information, political = government.crack_down(
         imposed, mobilisation, leaders, fear, legitimacy, information, political, p, j, on
     )
