@@ -5,7 +5,8 @@ prints, for every innermost loop that holds 16-lane divisions (``vdivps`` on zmm
 only pass 2's rules have), its instructions, its mask-register instructions (``k...``: moves,
 ands, ors, nots of the AVX-512 masks), the instructions that read or write a mask register
 (compares into masks and masked moves too) and its stack accesses (spills and reloads). Since
-the sixth pass run_tile holds two copies of pass 2, with and without the shock levers.
+the sixth pass run_tile is compiled apart for runs with and without shock levers
+(``kernel.shock_levers``); ``--levers`` shows the version with them (every lever kind).
 
     python benchmarks/kernel_asm.py [--save kernel.s]
 """
@@ -15,8 +16,9 @@ from __future__ import annotations
 import argparse
 import re
 
-from spirallab import simulate
+from spirallab import Scenario, simulate
 from spirallab.model import kernel
+from spirallab.model.setup import LEVER_KINDS
 from spirallab.scenarios.load import load_scenario
 
 Instruction = tuple[str, str]
@@ -76,10 +78,13 @@ def pass2_loops(code: list[Instruction], labels: dict[str, int]) -> list[tuple[i
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--save", help="also write the kernel's assembly to this file")
+    ap.add_argument("--levers", action="store_true", help="the version with the shock levers")
     args = ap.parse_args()
-    sc = load_scenario("world-150")
-    simulate(sc, replicates=8, seed=0, events=False, observables=("phase",))
-    asm = kernel.run_tile.inspect_asm(kernel.run_tile.signatures[0])
+    d = load_scenario("world-150").model_dump(mode="json")
+    if args.levers:
+        d["levers"] = [{"kind": k, "start": 1960, "end": 2000} for k in LEVER_KINDS]
+    simulate(Scenario.model_validate(d), replicates=8, seed=0, events=False)
+    asm = kernel.run_tile.inspect_asm(kernel.run_tile.signatures[-1])
     if args.save:
         with open(args.save, "w") as f:
             f.write(asm)

@@ -361,6 +361,7 @@ def _simulate(
     no_dx = None if dinputs[0] else defenders.pack(dinputs, no_keys, drecords)
     n_tiles = -(-n_cols // BLOCK)
     reported = 0
+    shocks = kernel.shock_levers(kind)
     for i in range(n_tiles):
         lo = i * BLOCK
         n_valid = min(BLOCK, n_cols - lo)
@@ -381,6 +382,7 @@ def _simulate(
             if no_dx is not None
             else defenders.pack(dinputs, tile_keys(i) if tile_keys else no_keys, drecords),
             jumps,
+            shocks,
         )
         if events:
             found.append(

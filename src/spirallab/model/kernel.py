@@ -67,6 +67,19 @@ def switch_flags(on: Switches) -> Any:
     return SwitchFlags(*(bool(getattr(on, name)) for name in _SWITCHES))
 
 
+def shock_levers(lever_kind: npt.NDArray[np.int64]) -> tuple[()] | tuple[bool]:
+    """Whether a track of a shock lever (imposed crackdown, regime change) runs, as a type.
+
+    ``(True,)`` if one does, else ``()``: the two have different Numba types, so run_tile is
+    compiled once for each kind of run it meets (each version half the code to compile).
+    Without such a track those lever rows stay 0 at every step, where neither lever strikes
+    (``pow32(1, dt)`` is exactly 1, so both probabilities are 0), and pass 2 leaves
+    ``government.shock_outcome`` out: the same numbers (tests/model/test_kernel_shock_levers.py).
+    """
+    kinds = lever_kind.tolist()
+    return (True,) if _IMPOSED_CRACKDOWN in kinds or _REGIME_CHANGE in kinds else ()
+
+
 @njit(inline="always", error_model="numpy")
 def _bit(flag: Any, k: int) -> Any:
     return _U32(flag) << _U32(k)
@@ -106,6 +119,7 @@ def run_tile(
     total: npt.NDArray[np.float32],  # (LANES,) work space
     dx: Any,  # defenders (issue 11): defenders.pack(...); dx[0] == 0 when there are none
     jumps: npt.NDArray[np.uint64],  # (4 (K + 1),) work space: jump_table's K + 1 jumps
+    shock_levers: Any,  # shock_levers(lever_kind): () or (True,)
 ) -> None:
     """Simulate one tile of replicates over the whole run (see the module docstring)."""
     n_c = starts.shape[0]
@@ -132,13 +146,9 @@ def run_tile(
     # the stream where the one-by-one jumps left it (pcg64 arithmetic is exact, modulo 2**128).
     n_jumps = jumps.shape[0] // 4 - 1
     pending = 0
-    # Without a track of an imposed crackdown or a regime change their lever rows stay 0, where
-    # neither strikes (pow32(1, dt) is exactly 1, so both probabilities are 0): pass 2 then
-    # leaves government.shock_outcome and what follows from a shock out.
-    shocks = False
-    for tr in range(n_tracks):
-        if lever_kind[tr] == _IMPOSED_CRACKDOWN or lever_kind[tr] == _REGIME_CHANGE:
-            shocks = True
+    # A constant of each compiled version (see shock_levers): without the shock levers pass 2
+    # leaves government.shock_outcome, and what follows from a shock, out.
+    shocks = len(shock_levers) > 0
     tile[:] = ZERO
     for c in range(n_c):
         for r in range(init.shape[0]):
@@ -215,20 +225,31 @@ def run_tile(
                     insurgency[yi, c],
                 )
                 sc, cs, br, eb = security[c], civil[c], base[c], endemic_base[c]
-                # The same lane loop twice, with and without the shock levers (a constant in
-                # each copy, so the compiler drops their rules from the copy without them).
-                if shocks:
-                    for j in range(n_lanes):
-                        _step_lane(
-                            tile, b, j, codes, e, total[j], started, present, dt, dens, year,
-                            mv, sv, si, ins, sc, cs, br, eb, params, on, True,
-                        )  # fmt: skip
-                else:
-                    for j in range(n_lanes):
-                        _step_lane(
-                            tile, b, j, codes, e, total[j], started, present, dt, dens, year,
-                            mv, sv, si, ins, sc, cs, br, eb, params, on, False,
-                        )  # fmt: skip
+                for j in range(n_lanes):
+                    _step_lane(
+                        tile,
+                        b,
+                        j,
+                        codes,
+                        e,
+                        total[j],
+                        started,
+                        present,
+                        dt,
+                        dens,
+                        year,
+                        mv,
+                        sv,
+                        si,
+                        ins,
+                        sc,
+                        cs,
+                        br,
+                        eb,
+                        params,
+                        on,
+                        shocks,
+                    )
                 if dx[0]:  # defenders (issue 11): threats, attacks, protection, consequences
                     defenders.defenders_step(tile, b, c, t, yi, dt, mv, sv, params, on, dx, ds)
         _record(tile, obs_rows, records, yi, col0, n_valid)
@@ -322,7 +343,7 @@ def _step_lane(
 ) -> None:
     """Pass 2 of one step for one country-replicate: the mechanisms after the agenda.
 
-    ``shocks``: whether any track of the shock levers (imposed crackdown, regime change) runs.
+    ``shocks``: whether a track of a shock lever runs (a constant: see :func:`shock_levers`).
     """
     stance0 = at(T, b + OFS.stance + j)
     phase0 = at(T, b + OFS.phase + j)
