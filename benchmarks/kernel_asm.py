@@ -1,14 +1,15 @@
 """Instruction counts of the compiled kernel's pass-2 lane loops (the vector loops of the rules).
 
-Compiles (or loads) ``kernel.run_tile``, takes its machine code (Numba's ``inspect_asm``) and
-prints, for every innermost loop that holds 16-lane divisions (``vdivps`` on zmm registers, which
-only pass 2's rules have), its instructions, its mask-register instructions (``k...``: moves,
-ands, ors, nots of the AVX-512 masks), the instructions that read or write a mask register
-(compares into masks and masked moves too) and its stack accesses (spills and reloads). Since
-the sixth pass run_tile is compiled apart for runs with and without shock levers
-(``kernel.shock_levers``); ``--levers`` shows the version with them (every lever kind).
+Compiles ``kernel.run_tile`` afresh (Numba shows no machine code for cached code), takes its
+machine code (``inspect_asm``) and prints, for every pass-2 lane loop (a loop that holds 16-lane
+divisions, ``vdivps`` on zmm registers, which only pass 2's rules have), its instructions, its
+mask-register instructions (``k...``: moves, ands, ors, nots of the AVX-512 masks), the
+instructions that read or write a mask register (compares into masks and masked moves too) and
+its stack accesses (spills and reloads). Since the sixth pass run_tile is compiled apart for
+runs with and without shock levers (``kernel.shock_levers``): world-150 as it is shows the
+version without them, ``--levers`` (every lever kind) the version with them.
 
-    python benchmarks/kernel_asm.py [--save kernel.s]
+    python benchmarks/kernel_asm.py [--levers] [--save kernel.s]
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import re
 
 from spirallab import Scenario, simulate
 from spirallab.model import kernel
+from spirallab.model.f32math import njit
 from spirallab.model.setup import LEVER_KINDS
 from spirallab.scenarios.load import load_scenario
 
@@ -83,8 +85,14 @@ def main() -> None:
     d = load_scenario("world-150").model_dump(mode="json")
     if args.levers:
         d["levers"] = [{"kind": k, "start": 1960, "end": 2000} for k in LEVER_KINDS]
-    simulate(Scenario.model_validate(d), replicates=8, seed=0, events=False)
-    asm = kernel.run_tile.inspect_asm(kernel.run_tile.signatures[-1])
+    # A fresh dispatcher, compiled here: Numba shows no machine code for a cached one.
+    fresh = njit(nogil=True, error_model="numpy", _nrt=False)(kernel.run_tile.py_func)
+    cached, kernel.run_tile = kernel.run_tile, fresh
+    try:
+        simulate(Scenario.model_validate(d), replicates=8, seed=0, events=False)
+    finally:
+        kernel.run_tile = cached
+    asm = fresh.inspect_asm(fresh.signatures[0])
     if args.save:
         with open(args.save, "w") as f:
             f.write(asm)
