@@ -20,7 +20,8 @@ The network's attention is shared among countries: each step first computes ever
 demand, adds them in country order, then moves every country (two passes over the tile).
 
 Compiled with ``cache=True`` (the first call in a fresh installation compiles, about 45 s on an
-idle core; later processes load the cached machine code) and without fastmath, so float32
+idle core; later processes load the cached machine code; runs with a shock lever compile a second
+version, :func:`shock_levers`) and without fastmath, so float32
 operations round as written and the results equal the NumPy reference engine's bit for bit.
 """
 
