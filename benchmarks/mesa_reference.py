@@ -143,7 +143,9 @@ class CountryAgent(mesa.Agent):
         self.ratified_core = accepted if known < 0 else known > 0
         self.ratified_protocols = rule_consistent
         self.constitution = accepted
-        self.complaint_mechanism = rule_consistent
+        # Three of the coder's four indicators: without both core treaties, the complaint
+        # mechanism (docs/phase-coding.md, step 2).
+        self.complaint_mechanism = rule_consistent or (accepted and not self.ratified_core)
         self.trained_officials = rule_consistent
         if accepted:  # prescriptive status starts at its practice target (issue 10)
             relieved = self.base_repression * (1.0 - p.cosmetic_relief)

@@ -93,3 +93,19 @@ def test_phase_3_starters_fall_back_to_denial_less_with_tenure() -> None:
         return float((r.array("phase")[r.years == 1985] == 2).mean())
 
     assert fallen(6.0) < fallen(0.0) - 0.05
+
+
+def test_prescriptive_starters_have_three_indicators() -> None:
+    # The coder's prescriptive status is three of four indicators (docs/phase-coding.md, step
+    # 2); the model's phase-4 starter has norms in law and acceptance, so one without both core
+    # treaties has the complaint mechanism. The twin: with both treaties ratified it needs none.
+    bare = world([4]).model_dump(mode="json")
+    bare["countries"][0].update(start=1989, ratified={"iccpr": 1976})
+    both = world([4]).model_dump(mode="json")
+    both["countries"][0].update(start=1989, ratified={"iccpr": 1976, "cat": 1988})
+    s_bare = initial_state(build_setup(Scenario.model_validate(bare)), 1)
+    s_both = initial_state(build_setup(Scenario.model_validate(both)), 1)
+    assert not s_bare.ratified_core[0, 0] and s_bare.complaint_mechanism[0, 0]
+    assert s_both.ratified_core[0, 0] and not s_both.complaint_mechanism[0, 0]
+    # Phase-3 starters have no prescriptive status and no institutions from it.
+    assert not initial_state(build_setup(world([3])), 1).complaint_mechanism.any()

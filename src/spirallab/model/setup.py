@@ -263,6 +263,10 @@ def initial_state(
     known = setup.initial_ratified[:, None]  # observed ratifications, -1 where not given
     core = np.repeat(np.where(known < 0, accepted, known > 0), r, axis=1)
     settled = np.repeat(rule_consistent, r, axis=1)
+    # Prescriptive status is three of the coder's four indicators (docs/phase-coding.md, step 2):
+    # with norms in law and acceptance, a starter without both core treaties has the complaint
+    # mechanism (issue 10, fourth round).
+    complaint = settled | (np.repeat(accepted, r, axis=1) & ~core)
     # Prescriptive status starts at its practice target before any pressure: commitment alone,
     # or the floor where the practice is already habit (phase 5) (decoupling, issue 10).
     relieved = col(setup.base_repression) * np.float32(1 - p["cosmetic_relief"])
@@ -302,7 +306,7 @@ def initial_state(
         ratified_core=core,
         ratified_protocols=settled.copy(),
         constitution=full.copy(),
-        complaint_mechanism=settled.copy(),
+        complaint_mechanism=complaint,
         trained_officials=settled.copy(),
         mobilisation=mobilisation,
         fear=col(setup.base_repression * np.float32(0.5)),
