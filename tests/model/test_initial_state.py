@@ -9,9 +9,13 @@ is the one before this round (nothing from the network).
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from spirallab import Scenario, simulate
 from spirallab.model.setup import build_setup, initial_state
@@ -109,3 +113,26 @@ def test_prescriptive_starters_have_three_indicators() -> None:
     assert s_both.ratified_core[0, 0] and not s_both.complaint_mechanism[0, 0]
     # Phase-3 starters have no prescriptive status and no institutions from it.
     assert not initial_state(build_setup(world([3])), 1).complaint_mechanism.any()
+
+
+def test_mesa_reference_starts_the_same_way() -> None:
+    # benchmarks/mesa_reference.py mirrors the start (its distributional test starts every
+    # country in phase 1); here the two initial states are compared directly, phase by phase.
+    pytest.importorskip("mesa")
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "mesa_reference.py"
+    spec = importlib.util.spec_from_file_location("mesa_reference_start", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    d = world(PHASES * 2, {"start_tenure": 3.0}).model_dump(mode="json")
+    for i, c in enumerate(d["countries"]):
+        c["start"] = 1980 + 3 * (i % 2)  # late starters share capacity with fewer countries
+    setup = build_setup(Scenario.model_validate(d))
+    s = initial_state(setup, 1)
+    agents = sorted(module.SpiralModel(setup, seed=1).agents, key=lambda a: a.unique_id)
+    for i, agent in enumerate(agents):
+        for name in ("pressure_above", "rally", "entrapment", "attention", "campaign"):
+            assert getattr(agent, name) == pytest.approx(float(getattr(s, name)[i, 0]), abs=1e-5)
+        assert agent.stance == int(s.stance[i, 0])
+        assert agent.complaint_mechanism == bool(s.complaint_mechanism[i, 0])
