@@ -143,7 +143,9 @@ class CountryAgent(mesa.Agent):
         self.ratified_core = accepted if known < 0 else known > 0
         self.ratified_protocols = rule_consistent
         self.constitution = accepted
-        self.complaint_mechanism = rule_consistent
+        # Three of the coder's four indicators: without both core treaties, the complaint
+        # mechanism (docs/phase-coding.md, step 2).
+        self.complaint_mechanism = rule_consistent or (accepted and not self.ratified_core)
         self.trained_officials = rule_consistent
         if accepted:  # prescriptive status starts at its practice target (issue 10)
             relieved = self.base_repression * (1.0 - p.cosmetic_relief)
@@ -162,6 +164,49 @@ class CountryAgent(mesa.Agent):
         self.campaign = 0.0
         self.pressure_above = 0.0
         self.phase = phase0 if self.start <= model.year else 0
+        self.initial_phase = phase0
+        self.start_index = min(max(self.start - model.years[0], 0), len(model.years) - 1)
+        self.start_density = float(setup.density[self.start_index])
+
+    def start_demand(self) -> float:
+        """Demand for attention at the start (0 off the agenda), as salience reads it."""
+        p, on = self.model.p, self.model.on
+        if not self.on_agenda:
+            return 0.0
+        if not on.attention_fading:
+            return 1.0
+        demand = self.repression_political + p.endemic_salience * self.repression_endemic
+        return demand * (1.0 - p.attention_release * (self.initial_phase == 5))
+
+    def start_on_agenda(self, total: float, n_countries: int) -> None:
+        """A phase 2-5 starter, ``start_tenure`` years a campaign's target (docs/model.md 5)."""
+        p, on = self.model.p, self.model.on
+        if not self.on_agenda:
+            return
+        tenure = p.start_tenure
+        density = self.start_density
+        capacity = p.attention_capacity * n_countries * density
+        ration = min(1.0, capacity / max(total, 1e-6))
+        # Attention and campaign start at 0; what they would be drives the rest.
+        attention = min(self.start_demand() * ration, 1.0)
+        arguing = self.stance in (RHETORIC, ARGUMENT)
+        campaign = attention * (p.shaming_gain_concessions if arguing else 1.0)
+        pull = p.treaty_monitoring if (on.treaty_leverage and self.ratified_protocols) else 0.0
+        if on.boomerang:
+            lobbying = p.lobbying_efficacy * density * attention
+            if self.initial_phase == 3 and self.mobilisation >= p.mobilisation_threshold:
+                lobbying *= 1.0 + p.donor_coordination
+            strategic = self.interest_by_year[self.start_index]
+            pull += lobbying * (1.0 - strategic)
+        self.pressure_above = min(pull, 1.0) * (1.0 - math.exp(-p.pressure_rate * tenure))
+        if on.denial and self.stance == DENIAL:
+            target_rally = p.rally_strength * attention
+            self.rally = target_rally * (1.0 - math.exp(-p.rally_decay * tenure))
+        if self.initial_phase == 3 and on.entrapment:
+            gain = p.entrapment_rate * min(campaign, 1.0)
+            self.entrapment = 1.0 - math.exp(-gain * tenure)
+            if self.entrapment >= p.argument_threshold:
+                self.stance = ARGUMENT
 
     # --- derived quantities ----------------------------------------------------------------
 
@@ -640,6 +685,11 @@ class SpiralModel(mesa.Model):
         for index in range(setup.n_countries):
             CountryAgent(self, setup, index)
         self.country_ids = {a.unique_id: a.country_id for a in self.agents}
+        # Starters on the agenda come with the network's attention (issue 10, fourth round).
+        by_start = {a.unique_id: a.start_demand() for a in self.agents}
+        for agent in self.agents:
+            earlier = sum(by_start[b.unique_id] for b in self.agents if b.start <= agent.start)
+            agent.start_on_agenda(earlier, len(self.agents))
 
         self.datacollector = mesa.DataCollector(
             model_reporters={"year": "year", "density": "density"},

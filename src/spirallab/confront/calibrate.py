@@ -76,6 +76,11 @@ PRIORS: tuple[tuple[str, float, float], ...] = (
     # a rate (docs/calibration.md, "Third round: phases").
     ("pressure_weight", 0.0, 1.0),
     ("agenda_uptake", 0.02, 2.0),
+    # Issue 10, fourth round: the initial state. Phase 2-5 starters began with no attention,
+    # campaign or pressure from abroad and phase-3 starters with no entrapment, so half the
+    # phase-3 starters fell back to denial within four years (record: 13%); how long a starter
+    # has been a campaign's target is calibrated (docs/calibration.md, "Fourth round").
+    ("start_tenure", 0.0, 8.0),
     ("pts_noise", 0.2, 1.5),
     ("pts_country_sd", 0.0, 1.5),
     # The deviation's year-to-year correlation (forecast.py's AR(1) rho; 1 = a fixed offset).
@@ -91,7 +96,7 @@ RIVALS: dict[str, dict[str, bool]] = {
 }
 # Issue 10, third round: denial backlash and insurgency threat (repression); backlash into
 # denial, pressure from above for hypothesis 3 and agenda uptake (phases).
-CALIBRATION_VERSION = "confront-5"
+CALIBRATION_VERSION = "confront-6"
 
 
 def model_fingerprint() -> str:

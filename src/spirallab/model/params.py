@@ -231,6 +231,24 @@ PARAMETERS: tuple[Parameter, ...] = (
         description="Extra pressure from above when donors coordinate late in tactical concessions.",
         grounding="001 Phase 3: donors coordinate aid and make it contingent on improvements",
     ),
+    # --- the initial state (issue 10, fourth round) -------------------------------------------
+    P(
+        name="start_tenure",
+        default=2.0,
+        unit="years",
+        lo=0.0,
+        hi=20.0,
+        mechanism="network",
+        description="How long a country that starts on the agenda (phase 2-5) is taken to have been"
+        " there: its network attention, campaign, partners' pressure and rally start that far along"
+        " their approach to what its starting state calls for, and a phase-3 starter's entrapment"
+        " as after that many years of conceding (0: they start from nothing, the model before"
+        " issue 10's fourth round).",
+        grounding="001 Phases 2-3 (a state in denial or concessions is already a campaign's target);"
+        " the record's mean completed spell in phases 2-3 is 4.2-4.5 years (validation/phase_flows.py,"
+        " development copy) and a country observed mid-spell has been in it about half of one"
+        " (assumption); docs/model.md section 5",
+    ),
     # --- domestic society -------------------------------------------------------------------
     P(
         name="mobilisation_rate",

@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from spirallab.model.context import Switches
 from spirallab.model.defenders import DefenderSetup, build_defenders
-from spirallab.model.state import ACCEPTANCE, DENIAL, RHETORIC, SILENT, State
+from spirallab.model.state import ACCEPTANCE, ARGUMENT, DENIAL, RHETORIC, SILENT, State
 from spirallab.model.worldtime import norm_density
 from spirallab.scenarios.defenders import PROTECTION_KINDS
 from spirallab.scenarios.schema import Country, LeverKind, Scenario, TimeVarying
@@ -263,6 +263,10 @@ def initial_state(
     known = setup.initial_ratified[:, None]  # observed ratifications, -1 where not given
     core = np.repeat(np.where(known < 0, accepted, known > 0), r, axis=1)
     settled = np.repeat(rule_consistent, r, axis=1)
+    # Prescriptive status is three of the coder's four indicators (docs/phase-coding.md, step 2):
+    # with norms in law and acceptance, a starter without both core treaties has the complaint
+    # mechanism (issue 10, fourth round).
+    complaint = settled | (np.repeat(accepted, r, axis=1) & ~core)
     # Prescriptive status starts at its practice target before any pressure: commitment alone,
     # or the floor where the practice is already habit (phase 5) (decoupling, issue 10).
     relieved = col(setup.base_repression) * np.float32(1 - p["cosmetic_relief"])
@@ -276,14 +280,25 @@ def initial_state(
     mobilisation = np.where(phase0 >= 3, np.maximum(mobilisation, 0.2), mobilisation)
     mobilisation = np.minimum(mobilisation, setup.civil_society[:, None]).astype(np.float32)
     information = np.where(phase0 >= 2, np.float32(p["agenda_threshold"]), 0).astype(np.float32)
+    entrapment = np.where(accepted, np.float32(p["argument_threshold"]), 0).astype(np.float32) * (
+        np.ones((1, r), dtype=np.float32)
+    )
+    network = _network_at_start(
+        setup, p, stance, political, endemic, mobilisation, settled, np.repeat(phase0, r, axis=1)
+    )
+    pressure, rally, conceded = network
+    entrapment = np.where(phase0 == 3, conceded, entrapment).astype(np.float32)
+    # Entrapped beyond the threshold, a conceding starter argues (as decide turns it).
+    argues = (phase0 == 3) & (entrapment >= np.float32(p["argument_threshold"]))
+    if setup.switches.entrapment:
+        stance = np.where(argues, np.int8(ARGUMENT), stance).astype(np.int8)
     return State(
         stance=stance,
         repression_political=political,
         repression_endemic=endemic,
         legitimacy=col(setup.initial_legitimacy),
-        rally=zeros(),
-        entrapment=np.where(accepted, np.float32(p["argument_threshold"]), 0).astype(np.float32)
-        * np.ones((1, r), dtype=np.float32),
+        rally=rally,
+        entrapment=entrapment,
         habituation=np.where(rule_consistent, np.float32(1.0), 0).astype(np.float32)
         * np.ones((1, r), dtype=np.float32),
         new_regime=np.zeros((c, r), dtype=bool),
@@ -291,7 +306,7 @@ def initial_state(
         ratified_core=core,
         ratified_protocols=settled.copy(),
         constitution=full.copy(),
-        complaint_mechanism=settled.copy(),
+        complaint_mechanism=complaint,
         trained_officials=settled.copy(),
         mobilisation=mobilisation,
         fear=col(setup.base_repression * np.float32(0.5)),
@@ -301,7 +316,83 @@ def initial_state(
         on_agenda=on_agenda,
         attention=zeros(),
         campaign=zeros(),
-        pressure_above=zeros(),
+        pressure_above=pressure,
         phase=np.repeat(setup.initial_phase[:, None], r, axis=1),
         backslid=np.zeros((c, r), dtype=bool),
     )
+
+
+def _network_at_start(
+    setup: Setup,
+    p: Mapping[str, float | npt.NDArray[np.float32]],
+    stance: npt.NDArray[np.int8],
+    political: F32,
+    endemic: F32,
+    mobilisation: F32,
+    protocols: npt.NDArray[np.bool_],
+    phase: npt.NDArray[np.int8],
+) -> tuple[F32, F32, F32]:
+    """What a country on the agenda at its start has from the network (issue 10, fourth round).
+
+    A starter in phase 2-5 has been a campaign's target for a while (``start_tenure`` years):
+    partners' pressure and the denial rally start that far along their approach to the targets
+    the rules (partners.press_from_above, decide's rally) give at the network's attention for
+    the starting state (network.salience and allocate_attention), and a phase-3 starter's
+    entrapment grows at that attention's campaign as if it had conceded that long. Attention
+    and campaign themselves start at 0: the campaign is recomputed from attention and the
+    naming lever at every step, also before a country's start, so only zero keeps a late
+    starter's state a fixed point there (the kernel skips those steps). Levers are left out
+    (they act from the first step). Returns (pressure from above, rally, entrapment of a
+    conceding starter); all zero at ``start_tenure`` 0, the start before this round.
+    """
+    on = setup.switches
+    f32 = np.float32
+
+    def par(name: str) -> F32:
+        return np.asarray(p[name], dtype=np.float32)
+
+    tenure = par("start_tenure")
+    c = setup.n_countries
+    at_start = np.clip(setup.starts - setup.years[0], 0, len(setup.years) - 1)
+    density = setup.density[at_start].astype(np.float32)[:, None]
+    strategic = setup.strategic_interest[at_start, np.arange(c)][:, None]
+    listed = phase >= 2  # on the agenda at the start
+    if on.attention_fading:
+        demand = political + par("endemic_salience") * endemic
+        demand = demand * (f32(1) - par("attention_release") * (phase == 5).astype(np.float32))
+    else:
+        demand = np.ones_like(political)
+    demand = (demand * listed).astype(np.float32)
+    # The network's capacity is shared with the countries already started by this one's start.
+    earlier = (setup.starts[None, :] <= setup.starts[:, None]).astype(np.float32)  # (C, C)
+    total = earlier @ demand
+    capacity = par("attention_capacity") * f32(c) * density
+    ration = np.minimum(f32(1), capacity / np.maximum(total, f32(1e-6)))
+    attention = np.minimum(demand * ration, f32(1))
+    arguing = (stance == RHETORIC) | (stance == ARGUMENT)
+    shaming = f32(1) + (par("shaming_gain_concessions") - f32(1)) * arguing
+    campaign = attention * shaming
+    pull = np.zeros_like(attention)
+    if on.treaty_leverage:
+        pull = pull + par("treaty_monitoring") * protocols
+    if on.boomerang:
+        late = (phase == 3) & (mobilisation >= par("mobilisation_threshold"))
+        lobbying = par("lobbying_efficacy") * density * attention
+        lobbying = lobbying * (f32(1) + par("donor_coordination") * late)
+        pull = pull + lobbying * (f32(1) - strategic)
+    pull = np.minimum(pull, f32(1)) * listed
+    pressure = pull * (f32(1) - np.exp(-par("pressure_rate") * tenure))
+    rally = np.zeros_like(attention)
+    if on.denial:
+        rally_target = par("rally_strength") * attention * (stance == DENIAL)
+        rally = rally_target * (f32(1) - np.exp(-par("rally_decay") * tenure))
+    conceded = np.zeros_like(attention)
+    if on.entrapment:
+        gain = par("entrapment_rate") * np.minimum(campaign, f32(1)) * arguing
+        conceded = f32(1) - np.exp(-gain * tenure)
+    shape = np.broadcast_shapes(political.shape, pressure.shape, rally.shape, conceded.shape)
+
+    def out(x: npt.NDArray[np.floating]) -> F32:
+        return np.broadcast_to(x, shape).astype(np.float32)
+
+    return out(pressure), out(rally), out(conceded)
