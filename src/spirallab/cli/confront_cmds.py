@@ -76,11 +76,14 @@ def calibrate(
     resume: Annotated[
         bool, typer.Option(help="Continue an interrupted calibration in --out.")
     ] = False,
+    proposal: Annotated[
+        str, typer.Option(help="mixture (half marginals, half kde) or kde (a normal per particle).")
+    ] = "mixture",
 ) -> None:
     """Fit the model's global parameters to the coded record by ABC-SMC (pyabc)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from spirallab.confront.calibrate import RIVALS, build_problem, identifiability
+    from spirallab.confront.calibrate import PROPOSALS, RIVALS, build_problem, identifiability
     from spirallab.confront.calibrate import calibrate as run_calibration
     from spirallab.confront.record import load_record
     from spirallab.confront.report import calibration_report
@@ -93,6 +96,10 @@ def calibrate(
         )
     if rival not in RIVALS:
         raise InputError("unknown rival", where="--rival", found=rival, expected=", ".join(RIVALS))
+    if proposal not in PROPOSALS:
+        raise InputError(
+            "unknown proposal", where="--proposal", found=proposal, expected=", ".join(PROPOSALS)
+        )
     if not 0.0 <= holdout < 1.0:
         raise InputError(
             "bad holdout share",
@@ -152,6 +159,7 @@ def calibrate(
             client=client,
             resume=resume,
             progress=tick,
+            proposal=proposal,
         )
     table = identifiability(post)
     table.to_csv(out / "identifiability.csv", index=False)
