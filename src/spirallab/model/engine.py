@@ -361,6 +361,7 @@ def _simulate(
     n_tiles = -(-n_cols // BLOCK)
     reported = 0
     shocks = kernel.shock_levers(kind)
+    switches_on = kernel.all_switches_on(on)
     for i in range(n_tiles):
         lo = i * BLOCK
         n_valid = min(BLOCK, n_cols - lo)
@@ -382,6 +383,7 @@ def _simulate(
             else defenders.pack(dinputs, tile_keys(i) if tile_keys else no_keys, drecords),
             jumps,
             shocks,
+            switches_on,
         )
         if events:
             found.append(
