@@ -7,7 +7,9 @@ mask-register instructions (``k...``: moves, ands, ors, nots of the AVX-512 mask
 instructions that read or write a mask register (compares into masks and masked moves too) and
 its stack accesses (spills and reloads). Since the sixth pass run_tile is compiled apart for
 runs with and without shock levers (``kernel.shock_levers``): world-150 as it is shows the
-version without them, ``--levers`` (every lever kind) the version with them.
+version without them, ``--levers`` (every lever kind) the version with them; since the seventh
+both have every mechanism switch on, the version that holds the switches as a constant
+(``kernel.all_switches_on``).
 
     python benchmarks/kernel_asm.py [--levers] [--save kernel.s]
 """

@@ -107,7 +107,9 @@ def simulate(
         records=records,
     )
     frames = [o.events for o in outs if len(o.events)]
-    if frames:
+    if len(frames) == 1 and frames[0].index.equals(pd.RangeIndex(len(frames[0]))):
+        log = frames[0]  # one chunk's frame, indexed 0, 1, ...: what concat would copy
+    elif frames:
         log = pd.concat(frames, ignore_index=True)
     elif not events:  # the engine's frame already is the empty one (a run has a chunk)
         log = outs[0].events

@@ -189,6 +189,22 @@ def empty_events(country_ids: list[str] | None = None) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=16)
+def category_dtypes(
+    country_ids: tuple[str, ...],
+) -> tuple[pd.CategoricalDtype, pd.CategoricalDtype, pd.CategoricalDtype]:
+    """The events frame's categorical types: country, event and detail (made once per world).
+
+    A categorical column built from codes and one of these kept types equals one built from
+    the category list, without hashing the 150 country names again at every run.
+    """
+    return (
+        pd.CategoricalDtype(list(country_ids)),
+        pd.CategoricalDtype(list(EVENT_NAMES)),
+        pd.CategoricalDtype(list(DETAILS)),
+    )
+
+
+@lru_cache(maxsize=16)
 def _empty_events(country_ids: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -313,17 +329,26 @@ def _yearly_rows(
 ) -> Any:
     """:func:`_tile_rows` for yearly steps, reading the kernel's codes where they lie.
 
-    One code per country-year, walked in the frame's order (lane, year, country); its bits in
-    event order are the set bits, lowest first, of the code with each bit moved to its rank
-    in ``bits`` (piece by piece, through tables), so only the events present are visited.
+    One code per country-year; its bits in event order are the set bits, lowest first, of the
+    code with each bit moved to its rank in ``bits`` (piece by piece, through tables), so only
+    the events present are visited. The frame's order is lane, year, country; the codes lie
+    year, country, lane. Both passes read them in that order, once each (not lane by lane, 128
+    bytes apart): the first counts each lane's events, which places each lane's rows (lane
+    ``j`` from the sum of the counts before it), the second writes every code's rows at its
+    lane's next free row. A lane's rows so come in year, country order, as the frame's.
     """
     n_steps, n_c, n_lanes = codes.shape
     flat = codes.reshape(-1)
     mask = np.uint32((1 << len(event_of_bit)) - 1)
-    n = 0
+    count = np.zeros(n_lanes, dtype=np.int64)
     for tc in range(n_steps * n_c):
         for j in range(n_valid):
-            n += _popcount(flat[tc * n_lanes + j] & mask)
+            count[j] += _popcount(flat[tc * n_lanes + j] & mask)
+    cursor = np.zeros(n_lanes, dtype=np.int64)  # lane j's next row
+    n = 0
+    for j in range(n_valid):
+        cursor[j] = n
+        n += count[j]
     rows = _empty_rows(n)
     col, country, year, event, before, after, detail = rows
     tables = (event_of_bit, detail_of_bit)
@@ -336,20 +361,21 @@ def _yearly_rows(
             if (u >> at) & 1:
                 moved[piece, u] |= np.uint32(1) << np.uint32(rank)
     low = np.uint32((1 << _PIECE) - 1)
-    k = 0
-    for j in range(n_valid):
-        for y in range(n_steps):
-            for c in range(n_c):
+    for y in range(n_steps):
+        for c in range(n_c):
+            for j in range(n_valid):
                 v = flat[(y * n_c + c) * n_lanes + j]
                 if not v & mask:
                     continue
                 w = np.uint32(0)
                 for piece in range(n_pieces):
                     w |= moved[piece, (v >> np.uint32(piece * _PIECE)) & low]
+                k = cursor[j]
                 while w:
                     rank = _lowest_bit(w)
                     w &= w - np.uint32(1)
                     k = _put_row(rows, k, col0 + j, c, years[y + 1], bits[rank], v, tables)
+                cursor[j] = k
     return col, country, year, event, before, after, detail
 
 

@@ -305,8 +305,9 @@ def shock_outcome(
     """
     pc = ONE - pow32(ONE - imposed_lever, dt)
     pr = ONE - pow32(ONE - regime_lever, dt)
-    imposed = (u_lever < pc) and started
-    shock = (u_lever >= pc) and (u_lever < pc + pr) and started
+    # Flags with & and |, not and/or (speed: see spirallab.model.rules); so below.
+    imposed = (u_lever < pc) & started
+    shock = (u_lever >= pc) & (u_lever < pc + pr) & started
     return imposed, shock
 
 
@@ -325,12 +326,12 @@ def regime_change_shock(
     repressive government; a habituated state keeps its practice whoever rules (001 "Phase 5").
     Returns (stance, liberal, repressive, settled).
     """
-    settled = (habituation >= at(p, P.habituation_threshold + j)) and (stance == ACCEPTANCE)
-    liberal = shock and not settled and (mobilisation >= at(p, P.mobilisation_threshold + j))
-    repressive = shock and not settled and not liberal
+    settled = (habituation >= at(p, P.habituation_threshold + j)) & (stance == ACCEPTANCE)
+    liberal = shock & (not settled) & (mobilisation >= at(p, P.mobilisation_threshold + j))
+    repressive = shock & (not settled) & (not liberal)
     new_stance = ACCEPTANCE if liberal else stance
     new_stance = SILENT if repressive else new_stance
-    return new_stance, liberal, repressive, shock and settled
+    return new_stance, liberal, repressive, shock & settled
 
 
 @rule
@@ -419,7 +420,7 @@ def adjust_practice(
     if on.habituation:
         low = (ONE - (ONE - pol) * (ONE - end)) <= at(p, P.low_repression + j)
         rate = at(p, P.habituation_rate + j)
-        grow = rate * institutions * as_f32(low and accepting) * (ONE - hab)
+        grow = rate * institutions * as_f32(low & accepting) * (ONE - hab)  # &: rules.py
         erode = at(p, P.habituation_erosion + j) * rate * as_f32(not low) * hab
         hab = hab + dt * (grow - erode)
     return min(max(pol, ZERO), ONE), min(max(end, ZERO), ONE), hab
@@ -447,11 +448,12 @@ def ratification(
     No core ratification before both conventions were open (``year`` is the year stepped into).
     """
     opened = as_f32(year > CORE_OPEN_AFTER)
+    # Flags with & and |, not and/or (speed: see spirallab.model.rules); so below.
     core = (
         density
         * (
             at(p, P.ratification_rate + j) * as_f32(accepted_before)
-            + at(p, P.tactical_ratification_rate + j) * as_f32(not accepted_before and on_agenda)
+            + at(p, P.tactical_ratification_rate + j) * as_f32((not accepted_before) & on_agenda)
         )
         * as_f32(not ratified_core)
         * opened
@@ -459,10 +461,10 @@ def ratification(
     prot = (
         density
         * at(p, P.protocol_rate + j)
-        * as_f32(accepted_before and ratified_core and not ratified_protocols)
+        * as_f32(accepted_before & ratified_core & (not ratified_protocols))
     )
     ratifies = u_ratification < hazard(core + prot, dt)
-    return ratifies and not ratified_core, ratifies and ratified_core
+    return ratifies & (not ratified_core), ratifies & ratified_core
 
 
 @rule
@@ -482,15 +484,16 @@ def domestic_institutions(
     Returns (got constitution, got complaint mechanism, got trained officials).
     """
     rate = at(p, P.institution_rate + j)
-    con = rate * as_f32(accepted_before and not constitution)
-    com = rate * as_f32(accepted_before and not complaint)
-    tra = rate * as_f32(accepted_before and complaint and not trained)
+    # Flags with & and |, not and/or (speed: see spirallab.model.rules).
+    con = rate * as_f32(accepted_before & (not constitution))
+    com = rate * as_f32(accepted_before & (not complaint))
+    tra = rate * as_f32(accepted_before & complaint & (not trained))
     total = con + com + tra
     happens = u_institution < hazard(total, dt)
     x = u_choice * total
-    got_con = happens and (x < con)
-    got_com = happens and (x >= con) and (x < con + com)
-    got_tra = happens and (x >= con + com)
+    got_con = happens & (x < con)
+    got_com = happens & (x >= con) & (x < con + com)
+    got_tra = happens & (x >= con + com)
     return got_con, got_com, got_tra
 
 
@@ -517,7 +520,8 @@ def read_phase(
     limit = at(p, P.low_repression + j) * (
         ONE + (tolerance - ONE) * as_f32(previous_phase == _PHASE5)
     )
-    consistent = (stance == ACCEPTANCE) and (repression <= limit)
+    # Flags with & and |, not and/or (speed: see spirallab.model.rules).
+    consistent = (stance == ACCEPTANCE) & (repression <= limit)
     if on.habituation:
-        consistent = consistent and habituation >= at(p, P.habituation_threshold + j)
+        consistent = consistent & (habituation >= at(p, P.habituation_threshold + j))
     return (phase + as_f32(consistent)) * as_f32(present)

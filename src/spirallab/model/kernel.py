@@ -20,8 +20,9 @@ The network's attention is shared among countries: each step first computes ever
 demand, adds them in country order, then moves every country (two passes over the tile).
 
 Compiled with ``cache=True`` (the first call in a fresh installation compiles, about 45 s on an
-idle core; later processes load the cached machine code; runs with a shock lever compile a second
-version, :func:`shock_levers`) and without fastmath, so float32
+idle core; later processes load the cached machine code; runs with a shock lever, and runs with a
+mechanism switched off, compile versions of their own, :func:`shock_levers` and
+:func:`all_switches_on`) and without fastmath, so float32
 operations round as written and the results equal the NumPy reference engine's bit for bit.
 """
 
@@ -66,6 +67,22 @@ SwitchFlags = namedtuple("SwitchFlags", _SWITCHES)  # type: ignore[misc]
 def switch_flags(on: Switches) -> Any:
     """The mechanism switches as a named tuple of bools, the form the kernel takes."""
     return SwitchFlags(*(bool(getattr(on, name)) for name in _SWITCHES))
+
+
+# Every switch on, as a constant of the compiled code (see all_switches_on).
+_ALL_ON: Any = SwitchFlags(*(True for _ in _SWITCHES))
+
+
+def all_switches_on(on: Any) -> tuple[()] | tuple[bool]:
+    """Whether every mechanism switch is on (:func:`switch_flags`), as a type.
+
+    ``(True,)`` if so, else ``()``, like :func:`shock_levers`: with ``(True,)`` run_tile reads
+    the switches from a constant of its own, all on, so the compiler drops their tests from the
+    lane loops (each a branch that splits the loop's code, which costs registers); a run with a
+    switch off takes the version that reads them. The same numbers either way
+    (tests/model/test_kernel_switches.py).
+    """
+    return (True,) if all(on) else ()
 
 
 def shock_levers(lever_kind: npt.NDArray[np.int64]) -> tuple[()] | tuple[bool]:
@@ -121,8 +138,11 @@ def run_tile(
     dx: Any,  # defenders (issue 11): defenders.pack(...); dx[0] == 0 when there are none
     jumps: npt.NDArray[np.uint64],  # (4 (K + 1),) work space: jump_table's K + 1 jumps
     shock_levers: Any,  # shock_levers(lever_kind): () or (True,)
+    switches_on: Any,  # all_switches_on(on): () or (True,)
 ) -> None:
     """Simulate one tile of replicates over the whole run (see the module docstring)."""
+    if len(switches_on) > 0:  # a constant of each compiled version (see all_switches_on)
+        on = _ALL_ON
     n_c = starts.shape[0]
     n_years = years.shape[0]
     n_tracks = lever_kind.shape[0]

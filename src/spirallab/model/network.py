@@ -57,7 +57,8 @@ def gather_information(
     massacre = False
     if on.egregious_events:
         rate = at(p, P.massacre_rate + j) * political * political
-        massacre = (u_massacre < hazard(rate, dt)) and started
+        # Flags with & and |, not and/or, here and below (speed: see spirallab.model.rules).
+        massacre = (u_massacre < hazard(rate, dt)) & started
         info = info + as_f32(massacre) * (at(p, P.massacre_information + j) * (ONE - info))
         # An egregious event puts the country on the agenda (001 Phase 2; issue 10).
         info = max(info, at(p, P.agenda_threshold + j)) if massacre else info
@@ -65,14 +66,14 @@ def gather_information(
     if on.agenda_setting:
         threshold = at(p, P.agenda_threshold + j)
         # Without fresh information a country drops off the agenda (issue 10).
-        kept = on_agenda and (info >= at(p, P.agenda_memory + j) * threshold)
+        kept = on_agenda & (info >= at(p, P.agenda_memory + j) * threshold)
         # Enough information makes a case the network can take up, one case at a time
         # (001 Phase 1-2); the top of the massacre draw decides, a massacre puts it on at once.
         taken_up = u_massacre >= ONE - hazard(at(p, P.agenda_uptake + j), dt)
-        agenda = kept or (((info >= threshold) and (taken_up or massacre)) and started)
+        agenda = kept | ((info >= threshold) & (taken_up | massacre) & started)
     else:
-        agenda = on_agenda or started
-    return info, agenda, massacre, agenda and not on_agenda
+        agenda = on_agenda | started
+    return info, agenda, massacre, agenda & (not on_agenda)
 
 
 @rule
@@ -94,7 +95,7 @@ def salience(
         demand = demand * (ONE - at(p, P.attention_release + j) * as_f32(phase == _PHASE5))
     else:
         demand = ONE
-    return (demand + naming_lever) * as_f32(on_agenda and started)
+    return (demand + naming_lever) * as_f32(on_agenda & started)
 
 
 @rule

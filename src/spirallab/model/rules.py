@@ -7,6 +7,12 @@ which the compiler turns into selects), never between code paths with side effec
 are read from the kernel's flat parameter tile, ``p[P.name + j]`` for lane ``j``: each
 parameter has a row of :data:`LANES` values, ``P.name`` is where that row starts.
 
+Flags combine with ``&``, ``|`` and ``not``, never with ``and``/``or``: on two bools the
+results are the same (no operand has side effects), but Python's short-circuit forms reach LLVM
+as chains of selects (``select a, b, false``), which on the 16-lane vector masks cost mask moves
+and spills, where ``&`` is one mask instruction (docs/model.md, Performance, sixth and seventh
+passes). Mind the precedence: ``&`` binds tighter than a comparison, so compare in parentheses.
+
 Every literal is a float32 constant from here: a bare ``1.0`` would be float64 in Numba and
 change the rounding.
 """
