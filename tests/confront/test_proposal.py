@@ -15,7 +15,8 @@ from spirallab.confront.proposal import MixtureProposal
 def _population(n: int = 300, d: int = 4, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
     rng = np.random.default_rng(seed)
     cov = np.eye(d) + 0.6 * (np.ones((d, d)) - np.eye(d))
-    X = pd.DataFrame(rng.multivariate_normal(np.zeros(d), cov, n), columns=[f"p{i}" for i in range(d)])
+    names = [f"p{i}" for i in range(d)]
+    X = pd.DataFrame(rng.multivariate_normal(np.zeros(d), cov, n), columns=names)
     w = rng.uniform(0.5, 1.5, n)
     return X, w / w.sum()
 

@@ -34,7 +34,7 @@ MARGINAL_SHARE = 0.5
 JOINT_SCALING = 1.0
 
 
-class MixtureProposal(Transition):  # type: ignore[misc]
+class MixtureProposal(Transition):
     """Propose from ``MARGINAL_SHARE`` x product of 1-D weighted KDEs + the rest x pyabc's kernel.
 
     The marginals are weighted Gaussian KDEs with Scott's bandwidth for the population's
