@@ -491,7 +491,7 @@ def _transition(proposal: str) -> Any:
         )
     from spirallab.confront.proposal import MixtureProposal
 
-    return MixtureProposal(joint_scaling=KERNEL_SCALING)
+    return MixtureProposal()
 
 
 def _generation_ess(history: Any) -> list[float]:

@@ -25,13 +25,13 @@ import pandas as pd
 from pyabc.parameters import Parameter
 from pyabc.transition import MultivariateNormalTransition, Transition
 
+# The kernel around the particles is calibrate.py's (docs/calibration.md, "Inference").
+from spirallab.confront.calibrate import KERNEL_SCALING, _unit_bandwidth
+
 # Share of proposals drawn from the product of marginals; the rest from the kernel around the
 # particles (assumption: the even mixture, which bounds each weight by twice the better
 # component's).
 MARGINAL_SHARE = 0.5
-# The kernel around the particles: a normal with the population's covariance times this
-# (calibrate.py's KERNEL_SCALING, docs/calibration.md "Inference").
-JOINT_SCALING = 1.0
 
 
 class MixtureProposal(Transition):
@@ -43,7 +43,7 @@ class MixtureProposal(Transition):
     """
 
     def __init__(
-        self, marginal_share: float = MARGINAL_SHARE, joint_scaling: float = JOINT_SCALING
+        self, marginal_share: float = MARGINAL_SHARE, joint_scaling: float = KERNEL_SCALING
     ) -> None:
         self.marginal_share = marginal_share
         self.joint_scaling = joint_scaling
@@ -91,8 +91,3 @@ class MixtureProposal(Transition):
         )
         dens = self.marginal_share * marginal + (1.0 - self.marginal_share) * joint
         return float(dens[0]) if not isinstance(x, pd.DataFrame) else dens
-
-
-def _unit_bandwidth(n: float, d: int) -> float:
-    """Bandwidth factor 1: the kernel's covariance is the population's times the scaling."""
-    return 1.0
