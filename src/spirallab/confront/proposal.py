@@ -4,7 +4,7 @@ pyabc weighs an accepted particle by the prior over the proposal's density. Its 
 proposal, a normal around every particle, varies over the prior box by orders of magnitude in
 25 dimensions, while the calibration's target hardly narrows in most of them (the
 identifiability table: most width ratios 0.8-1.0); so the weights of a population were carried
-by 1-5 particles of 200 and runs ended on "population total weight nan". A product of each
+by 1-9 particles of 200 and runs ended on "population total weight nan". A product of each
 parameter's own weighted kernel density spreads over the box as the marginals do, but ignores
 how parameters move together.
 
