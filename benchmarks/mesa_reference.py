@@ -139,6 +139,7 @@ class CountryAgent(mesa.Agent):
         self.habituation = 1.0 if rule_consistent else 0.0
         self.new_regime = False
         self.regime_age = 100.0
+        self.episode = 0.0  # no repressive episode under way (issue 10, sixth round)
         known = int(setup.initial_ratified[i])  # -1: the scenario does not say
         self.ratified_core = accepted if known < 0 else known > 0
         self.ratified_protocols = rule_consistent
@@ -509,6 +510,16 @@ class CountryAgent(mesa.Agent):
             self.regime_age += dt
         if self.lever["imposed_crackdown"] > 0.0 or self.lever["regime_change"] > 0.0:
             self.apply_shocks()
+        self.repressive_episode()
+
+    def repressive_episode(self) -> None:
+        """A new repressive episode strikes, or the one under way fades (any phase)."""
+        p, dt = self.model.p, self.dt
+        self.episode = max(self.episode - dt * p.episode_decay * self.episode, 0.0)
+        strikes = 1.0 - (1.0 - p.episode_rate) ** dt
+        if self.model.on.repressive_episodes and dt > 0.0 and self.random.random() < strikes:
+            self.episode = max(self.episode, p.episode_intensity)
+            self.repression_political += p.episode_intensity * (1.0 - self.repression_political)
 
     def crack_down(self) -> None:
         """Decapitate the movement, spread fear, lose legitimacy, validate the critics."""
@@ -578,6 +589,7 @@ class CountryAgent(mesa.Agent):
         if on.insurgency_threat:  # threat (001 Phase 2)
             threat = p.insurgency_repression * self.insurgency * (1.0 - self.habituation)
             target += threat * (1.0 - target)
+        target += self.episode * (1.0 - target)  # a repressive episode under way
         political = self.repression_political
         political += dt * p.repression_adjust * (target - political)
         control = p.control_floor + (1.0 - p.control_floor) * self.security_control

@@ -95,3 +95,15 @@ def test_mixture_keeps_weights_where_unpinned_parameters_stay_wide() -> None:
     mixture = np.median([_toy_ess("mixture", seed) for seed in (2, 3, 4)])
     kde = np.median([_toy_ess("kde", seed) for seed in (2, 3, 4)])
     assert mixture > 3 * kde, (mixture, kde)
+
+
+def test_the_posterior_is_the_last_generation_with_enough_particles() -> None:
+    from spirallab.confront.calibrate import posterior_generation
+
+    # runs/c9's effective sample sizes: with a floor of 10 of 200 the posterior is generation 7.
+    sizes = [200.0, 58.4, 57.8, 20.1, 13.4, 8.6, 13.7, 3.8, 1.0]
+    assert posterior_generation(sizes, 10.0) == 6
+    assert posterior_generation(sizes, 20.0) == 3
+    assert posterior_generation(sizes, 0.0) == 8
+    # The prior's generation always qualifies, whatever the floor.
+    assert posterior_generation([200.0, 1.0], 500.0) == 0

@@ -127,7 +127,9 @@ def first_agenda_years(uptake: float) -> npt.NDArray[np.float64]:
             "end": 2010,
             "countries": members,
             "parameters": {"agenda_uptake": uptake, "agenda_threshold": 0.5},
-            "mechanisms": {"egregious_events": False},
+            # No random events: neither massacres nor repressive episodes, which would set
+            # identical countries' information on different paths.
+            "mechanisms": {"egregious_events": False, "repressive_episodes": False},
         }
     )
     r = simulate(sc, replicates=128, seed=2)

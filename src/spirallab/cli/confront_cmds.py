@@ -79,6 +79,11 @@ def calibrate(
     proposal: Annotated[
         str, typer.Option(help="mixture (half marginals, half kde) or kde (a normal per particle).")
     ] = "mixture",
+    min_ess: Annotated[
+        float,
+        typer.Option(help="The posterior is the last generation whose effective sample size is"
+                     " at least this share of the population."),
+    ] = 0.05,
 ) -> None:
     """Fit the model's global parameters to the coded record by ABC-SMC (pyabc)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -99,6 +104,11 @@ def calibrate(
     if proposal not in PROPOSALS:
         raise InputError(
             "unknown proposal", where="--proposal", found=proposal, expected=", ".join(PROPOSALS)
+        )
+    if not 0.0 <= min_ess <= 1.0:
+        raise InputError(
+            "bad effective-sample-size floor", where="--min-ess", found=min_ess,
+            expected="a share of the population from 0 to 1",
         )
     if not 0.0 <= holdout < 1.0:
         raise InputError(
@@ -160,6 +170,7 @@ def calibrate(
             resume=resume,
             progress=tick,
             proposal=proposal,
+            min_ess=min_ess,
         )
     table = identifiability(post)
     table.to_csv(out / "identifiability.csv", index=False)
@@ -167,7 +178,8 @@ def calibrate(
     console.print(table.to_string(index=False))
     console.print(
         f"{post.meta['simulations']} simulations, {post.meta['generations']} generations"
-        f" in {post.meta['seconds']} s; wrote {out}"
+        f" in {post.meta['seconds']} s (posterior: generation {post.meta['posterior_generation']},"
+        f" effective sample size {post.meta['effective_sample_size']}); wrote {out}"
     )
 
 

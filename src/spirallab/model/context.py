@@ -58,6 +58,7 @@ class Switches:
     attention_fading: bool = True
     world_time: bool = True
     treaty_leverage: bool = True
+    repressive_episodes: bool = True
 
 
 @dataclass(frozen=True)

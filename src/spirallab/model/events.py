@@ -33,6 +33,7 @@ EVENT_NAMES: dict[str, str] = {
     "regime_change": "a new government (detail: opposition coalition or repressive)",
     "liberalisation": "controlled liberalisation into prescriptive status",
     "retreat": "a consolidated government retreats from prescriptive status",
+    "repressive_episode": "a new wave of repression strikes the government (any phase)",
     "ratification": "ratification (detail: core conventions or optional protocols)",
     "institution": "a domestic institution (detail: constitution, complaint mechanism, training)",
 }
@@ -78,6 +79,7 @@ EVENT_BITS: tuple[tuple[str, str], ...] = (
     ("regime_change", "shock (lever): opposition coalition takes power"),
     ("regime_change", "shock (lever): new repressive government"),
     ("regime_change", "shock (lever): habituated state keeps practice"),
+    ("repressive_episode", ""),
     ("ratification", "core conventions (ICCPR, CAT)"),
     ("ratification", "optional protocols (ICCPR-OP1, OPCAT)"),
     ("institution", "norms in constitution and law"),
@@ -102,6 +104,7 @@ _Bits = namedtuple(
         "shock_liberal",
         "shock_repressive",
         "shock_settled",
+        "episode",
         "core",
         "protocols",
         "constitution",

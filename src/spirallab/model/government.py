@@ -312,6 +312,44 @@ def shock_outcome(
 
 
 @rule
+def repressive_episode(
+    episode: Any,
+    political: Any,
+    u_lever: Any,
+    started: Any,
+    dt: Any,
+    p: Any,
+    j: int,
+    on: Any,
+) -> Any:
+    """A new repressive episode strikes, or the one under way fades (issue 10, sixth round).
+
+    Progress can roll back in any phase: a government may turn on rights again once its position
+    is consolidated (000 "Change of policy and/or regime"), and a perceived threat to the order
+    of the nation brings more repression (001 Phase 2). An episode (a security crisis, a contested
+    election, a coup) strikes at a constant yearly probability, whatever the phase. At once it
+    fills ``episode_intensity`` of the room left to full political repression, as a crackdown
+    does; while it fades it holds the political-repression target up (:func:`adjust_practice`),
+    so practice returns at the slower of ``episode_decay`` and ``repression_adjust``. It uses
+    the top of the lever draw, whose bottom :func:`shock_outcome` uses: no draw is added, so the
+    other mechanisms' random numbers stay as they were. Returns (episode strength, political
+    repression, strikes).
+    """
+    pe = ONE - pow32(ONE - at(p, P.episode_rate + j), dt)
+    strikes = (u_lever >= ONE - pe) & started
+    if not on.repressive_episodes:
+        strikes = False
+    intensity = at(p, P.episode_intensity + j)
+    faded = max(episode - dt * at(p, P.episode_decay + j) * episode, ZERO)
+    jumped = political + intensity * (ONE - political)
+    return (
+        max(faded, intensity) if strikes else faded,
+        jumped if strikes else political,
+        strikes,
+    )
+
+
+@rule
 def regime_change_shock(
     shock: Any,
     stance: Any,
@@ -351,6 +389,7 @@ def adjust_practice(
     endemic_base: Any,
     security_control: Any,
     insurgency: Any,
+    episode: Any,
     p: Any,
     j: int,
     on: Any,
@@ -362,7 +401,8 @@ def adjust_practice(
     003: ratified treaties lower repression only where a mobilised civil society invokes them
     and the government no longer denies the norm. A denying state answers pressure from above
     with repression, and an insurgency raises any unhabituated government's repression (001
-    Phase 2). Returns (political, endemic, habituation).
+    Phase 2); so does a repressive episode (:func:`repressive_episode`), whatever the phase.
+    Returns (political, endemic, habituation).
     """
     accepting = stance == ACCEPTANCE
     conceding = (stance == RHETORIC) | (stance == ARGUMENT)
@@ -404,6 +444,8 @@ def adjust_practice(
         # stake; a government whose practice is not yet habit represses more.
         threat = at(p, P.insurgency_repression + j) * insurgency * (ONE - habituation)
         target = target + threat * (ONE - target)
+    # A repressive episode under way (0 when the mechanism is off: none ever strikes).
+    target = target + episode * (ONE - target)
     pol = political + dt * at(p, P.repression_adjust + j) * (target - political)
     control_floor = at(p, P.control_floor + j)
     control = min(

@@ -493,6 +493,9 @@ def _step_lane(
     entrapment = entrapment * as_f32(not repressive)
     political = max(political, base) if repressive else political
 
+    episode, political, episode_strikes = government.repressive_episode(
+        at(T, b + OFS.episode + j), political, at(T, b + OFS.u_lever + j), started, dt, p, j, on
+    )
     endemic = at(T, b + OFS.repression_endemic + j)
     political, endemic, habituation = government.adjust_practice(
         stance,
@@ -510,6 +513,7 @@ def _step_lane(
         endemic_base,
         security,
         insurgency,
+        episode,
         p,
         j,
         on,
@@ -566,6 +570,7 @@ def _step_lane(
     put(T, b + OFS.attention + j, attention)
     put(T, b + OFS.campaign + j, campaign)
     put(T, b + OFS.pressure_above + j, above)
+    put(T, b + OFS.episode + j, episode)
     put(T, b + OFS.phase + j, phase)
 
     moved = (phase != phase0) & (phase0 > ZERO)
@@ -586,6 +591,7 @@ def _step_lane(
         | _bit(got_con, BIT.constitution)
         | _bit(got_com, BIT.complaint)
         | _bit(got_tra, BIT.training)
+        | _bit(episode_strikes, BIT.episode)
         | _bit(moved, BIT.transition)
         | _bit(moved & (phase < phase0), BIT.backslide)
         | (_U32(phase0) << _U32(PHASE_SHIFT))

@@ -815,6 +815,46 @@ PARAMETERS: tuple[Parameter, ...] = (
         " and validates the claim that the order of the nation is at stake; assumption for size",
     ),
     P(
+        name="episode_rate",
+        default=0.017,
+        unit="per year (probability)",
+        lo=0.0,
+        hi=1.0,
+        mechanism="repressive_episodes",
+        description="Yearly probability that a new repressive episode (a security crisis, a"
+        " contested election, a coup) strikes a government, whatever its phase.",
+        grounding="000 Change of policy and/or regime (a government may retreat from rights"
+        " protection); 001 Phase 2 (fear of instability); size: the PTS record 1976-2011, where"
+        " 1.7% of country-years at PTS 1-2 rise two or more levels the next year; calibrated"
+        " (docs/calibration.md)",
+    ),
+    P(
+        name="episode_intensity",
+        default=0.2,
+        unit="share (0-1) of the gap to full repression",
+        lo=0.0,
+        hi=1.0,
+        mechanism="repressive_episodes",
+        description="Share of the room left to full political repression that an episode fills at"
+        " its onset; the episode's strength, fading, holds the repression target up by as much.",
+        grounding="assumption (0.2 of the room is up to 0.8 PTS levels); at 0.4 the default"
+        " episodes made phase 5 the likeliest phase to fall from in book-eleven (0.019 a year"
+        " against phase 3's 0.014), which pattern P3 and the record (0.06 against 0.13) deny;"
+        " calibrated (docs/calibration.md)",
+    ),
+    P(
+        name="episode_decay",
+        default=0.3,
+        unit="per year",
+        lo=0.0,
+        hi=10.0,
+        mechanism="repressive_episodes",
+        description="Rate at which an episode's strength fades (strength x (1 - episode_decay x dt)"
+        " a step).",
+        grounding="the PTS record 1976-2011: of the rises by one level or more from PTS 1-2, 60% are"
+        " still above the starting level three years later; assumption for size",
+    ),
+    P(
         name="repression_adjust",
         default=0.5,
         unit="per year",

@@ -317,6 +317,7 @@ def initial_state(
         attention=zeros(),
         campaign=zeros(),
         pressure_above=pressure,
+        episode=zeros(),
         phase=np.repeat(setup.initial_phase[:, None], r, axis=1),
         backslid=np.zeros((c, r), dtype=bool),
     )

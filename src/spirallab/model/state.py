@@ -59,6 +59,7 @@ TILE_ROWS: tuple[str, ...] = (
     "attention",
     "campaign",
     "pressure_above",
+    "episode",
     "phase",
     # derived, filled in before recording
     "repression",
@@ -119,6 +120,8 @@ class State:
     campaign: F
     # International partners
     pressure_above: F
+    # A repressive episode under way (its strength, 0-1; issue 10, sixth round)
+    episode: F
     # Bookkeeping
     phase: I8
     backslid: B

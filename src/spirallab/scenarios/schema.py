@@ -305,6 +305,7 @@ MECHANISMS: dict[str, str] = {
     "attention_fading": "Network attention follows gross violations, so it fades (Phase 5).",
     "world_time": "Norm density rises over the decades (001 World time); off: frozen at 1980.",
     "treaty_leverage": "Ratified treaties lower repression only through mobilised civil society.",
+    "repressive_episodes": "New waves of repression strike any government at a rate, then fade.",
 }
 
 

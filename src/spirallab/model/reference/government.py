@@ -208,7 +208,29 @@ def decide(s: State, ctx: Context, emit: Emit) -> State:
     )
     if ctx.levers.any_active:
         new = apply_shocks(new, ctx, emit)
-    return new
+    return repressive_episode(new, ctx, emit)
+
+
+def repressive_episode(s: State, ctx: Context, emit: Emit) -> State:
+    """A new repressive episode strikes, or the one under way fades (issue 10, sixth round).
+
+    Any phase: a government may turn on rights again (000 "Change of policy and/or regime"),
+    and a perceived threat brings more repression (001 Phase 2). The top of the lever draw; at
+    once it fills ``episode_intensity`` of the room left to full political repression.
+    """
+    p = ctx.params
+    pe = ONE - pow_array(ONE - p.episode_rate, ctx.dt)
+    strikes = (ctx.draws.lever >= ONE - pe) & (ctx.dt > 0)
+    if not ctx.on.repressive_episodes:
+        strikes = np.zeros_like(strikes)
+    faded = np.maximum(s.episode - ctx.dt * p.episode_decay * s.episode, ZERO)
+    pol = s.repression_political
+    jumped = pol + p.episode_intensity * (ONE - pol)
+    emit("repressive_episode", strikes)
+    return s.replace(
+        episode=np.where(strikes, np.maximum(faded, p.episode_intensity), faded),
+        repression_political=np.where(strikes, jumped, pol),
+    )
 
 
 def apply_shocks(s: State, ctx: Context, emit: Emit) -> State:
@@ -302,6 +324,8 @@ def adjust_practice(s: State, ctx: Context) -> State:
         # stake; a government whose practice is not yet habit represses more.
         threat = p.insurgency_repression * ctx.insurgency * (ONE - s.habituation)
         target = target + threat * (ONE - target)
+    # A repressive episode under way (0 when the mechanism is off).
+    target = target + s.episode * (ONE - target)
     political = s.repression_political + dt * p.repression_adjust * (
         target - s.repression_political
     )
