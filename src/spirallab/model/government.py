@@ -312,10 +312,21 @@ def shock_outcome(
 
 
 @rule
+def episode_threshold(rate: Any, dt: Any) -> Any:
+    """The lever draw at or above which an episode strikes in a step of ``dt`` years.
+
+    ``rate`` is the yearly probability ``episode_rate``. The kernel computes it once per tile
+    and lane (it depends on the parameter and the step only), not in every step.
+    """
+    return ONE - (ONE - pow32(ONE - rate, dt))
+
+
+@rule
 def repressive_episode(
     episode: Any,
     political: Any,
     u_lever: Any,
+    threshold: Any,
     started: Any,
     dt: Any,
     p: Any,
@@ -332,11 +343,11 @@ def repressive_episode(
     does; while it fades it holds the political-repression target up (:func:`adjust_practice`),
     so practice returns at the slower of ``episode_decay`` and ``repression_adjust``. It uses
     the top of the lever draw, whose bottom :func:`shock_outcome` uses: no draw is added, so the
-    other mechanisms' random numbers stay as they were. Returns (episode strength, political
-    repression, strikes).
+    other mechanisms' random numbers stay as they were; ``threshold`` is
+    :func:`episode_threshold` for the step. Returns (episode strength, political repression,
+    strikes).
     """
-    pe = ONE - pow32(ONE - at(p, P.episode_rate + j), dt)
-    strikes = (u_lever >= ONE - pe) & started
+    strikes = (u_lever >= threshold) & started
     if not on.repressive_episodes:
         strikes = False
     intensity = at(p, P.episode_intensity + j)

@@ -175,6 +175,12 @@ def run_tile(
         for r in range(init.shape[0]):
             for j in range(LANES):
                 tile[c * ROW_SIZE + r * LANES + j] = init[r, c, j]
+        # Constant over the run (a parameter and the step): once, not in every step. A country
+        # that has not started steps with dt 0, where no episode strikes either way.
+        for j in range(LANES):
+            tile[c * ROW_SIZE + OFS.episode_threshold + j] = government.episode_threshold(
+                at(params, P.episode_rate + j), step
+            )
     _record(tile, obs_rows, records, 0, col0, n_valid)
     # --- defenders (issue 11): state, and the year-0 record ---
     ds = dx[12]  # zeroed by defenders.pack (the kernel allocates nothing)
@@ -494,7 +500,15 @@ def _step_lane(
     political = max(political, base) if repressive else political
 
     episode, political, episode_strikes = government.repressive_episode(
-        at(T, b + OFS.episode + j), political, at(T, b + OFS.u_lever + j), started, dt, p, j, on
+        at(T, b + OFS.episode + j),
+        political,
+        at(T, b + OFS.u_lever + j),
+        at(T, b + OFS.episode_threshold + j),
+        started,
+        dt,
+        p,
+        j,
+        on,
     )
     endemic = at(T, b + OFS.repression_endemic + j)
     political, endemic, habituation = government.adjust_practice(

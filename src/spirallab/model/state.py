@@ -67,6 +67,8 @@ TILE_ROWS: tuple[str, ...] = (
     "pressure_below",
     # scratch: this step's demand for the network's attention and its six uniform draws
     "demand",
+    # the lever draw at or above which a repressive episode strikes (per lane, set once a tile)
+    "episode_threshold",
     "u_phase",
     "u_choice",
     "u_massacre",
