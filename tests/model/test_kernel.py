@@ -126,6 +126,29 @@ def test_synthetic_world() -> None:
     assert_identical(load_scenario("world-150"), 6, 2)
 
 
+@pytest.mark.parametrize("switch", [None, "denial", "pincer", "insurgency_threat"])
+def test_observed_start(book: Scenario, switch: str | None) -> None:
+    """A world from data: the preferred repression inferred at the start, in both engines."""
+    mechanisms = book.mechanisms.model_dump()
+    if switch:
+        mechanisms[switch] = False
+    assert_identical(variant(book, observed_start=True, mechanisms=mechanisms), BLOCK + 3, 6)
+
+
+def test_observed_start_side_by_side(book: Scenario) -> None:
+    """Per-column parameters (calibration's path) give each column its own inferred level."""
+    setup = build_setup(variant(book, observed_start=True))
+    values = {"cosmetic_relief": np.array([0.1, 0.6]), "denial_repression": np.array([0.1, 0.5])}
+    seeds, replicates = [3, 11], 19
+    got = run_points(setup, seeds, replicates, values, ("phase", "repression"))
+    for i, seed in enumerate(seeds):
+        params = dict(setup.params, **{k: float(v[i]) for k, v in values.items()})
+        records, _ = simulate_arrays(
+            setup, _draws(setup, seed, 0, replicates), params, ("phase", "repression"), events=False
+        )
+        assert np.array_equal(records, got[..., i * replicates : (i + 1) * replicates])
+
+
 def test_points_side_by_side_match_the_reference(book: Scenario) -> None:
     """Sweeps' path (per-column parameters, several seeds) against the reference."""
     setup = build_setup(book)

@@ -103,7 +103,7 @@ RIVALS: dict[str, dict[str, bool]] = {
 # Issue 10, third round: denial backlash and insurgency threat (repression); backlash into
 # denial, pressure from above for hypothesis 3 and agenda uptake (phases). Sixth round
 # (confront-7): repressive episodes.
-CALIBRATION_VERSION = "confront-7"
+CALIBRATION_VERSION = "confront-8"
 
 # The posterior is the last generation carried by at least this share of the population. A
 # generation of 200 particles whose weights give an effective sample size of 1-4 is one or a

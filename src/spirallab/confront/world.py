@@ -11,7 +11,9 @@ groundings are in docs/calibration.md, "The world from data"):
 - repression: overall repression ``(PTS - 1) / 4`` from the mean of the PTS sources (the schema's
   ``1 + 4x`` scale), or from the Fariss latent score through a line fitted on the record where
   PTS is missing; split into endemic abuse (from CIRIGHTS/CIRI torture) and political repression
-  so that ``1 - (1 - political)(1 - endemic)`` equals it;
+  so that ``1 - (1 - political)(1 - endemic)`` equals it. The scenario is ``observed_start``:
+  both are the practice at the start, and the model infers the government's preferred
+  repression from them (docs/model.md, section 5);
 - civil society: CIRIGHTS freedom of association (0, 1, 2 -> 0.2, 0.55, 0.9), a proxy;
 - social vulnerability: share of six core UN treaties ratified (ICCPR, ICESCR, CAT, CEDAW, CRC,
   ICERD) -> 0.2 + 0.6 x share, a proxy for the wish to belong;
@@ -272,6 +274,7 @@ def world_scenario(
             "end": end,
             "replicates": replicates,
             "seed": seed,
+            "observed_start": True,
             "parameters": dict(parameters or {}),
             "mechanisms": dict(mechanisms or {}),
             "countries": [c.model_dump() for c in members],

@@ -240,6 +240,14 @@ def _initial_tile(
         if name == "phase":
             value = value * started0
         rows[r] = np.broadcast_to(value, (c, n_pad)).reshape(c, n_tiles, BLOCK)
+    if setup.observed_start:
+        # The government's preferred repression, from the observed practice (issue 10).
+        at_start = np.clip(setup.starts - setup.years[0], 0, len(setup.years) - 1)
+        insurgency = np.ascontiguousarray(setup.insurgency[at_start, np.arange(c)])
+        on = kernel.switch_flags(setup.switches)
+        for i in range(n_tiles):
+            block = np.ascontiguousarray(params[:, i * BLOCK : (i + 1) * BLOCK]).reshape(-1)
+            kernel.preferred_at_rest(init[i], block, insurgency, on)
     return init
 
 
@@ -275,8 +283,10 @@ def _initial_blocks(
         setup.initial_linkage,
         setup.initial_leaders,
         setup.initial_legitimacy,
+        setup.insurgency,
     )
-    key = (*map(id, held), params[:, 0].tobytes())
+    flags = (setup.observed_start, *kernel.switch_flags(setup.switches))
+    key = (*map(id, held), *flags, params[:, 0].tobytes())
     kept = _INITIAL.pop(key, None)  # put back last below: the most recent
     if kept is None:
         kept = held, _initial_tile(setup, np.ascontiguousarray(params[:, :BLOCK]), parameters)
@@ -339,7 +349,6 @@ def _simulate(
         setup.insurgency,
         setup.security_control,
         setup.civil_society,
-        setup.base_repression,
         setup.endemic_base,
         kind,
         strength,

@@ -384,36 +384,28 @@ def regime_change_shock(
 
 
 @rule
-def adjust_practice(
+def repression_target(
     stance: Any,
-    political: Any,
-    endemic: Any,
-    habituation: Any,
     mobilisation: Any,
     fear: Any,
     pressure_above: Any,
     ratified_core: Any,
-    trained_officials: Any,
-    institutions: Any,
-    dt: Any,
+    habituation: Any,
     base_repression: Any,
-    endemic_base: Any,
-    security_control: Any,
     insurgency: Any,
     episode: Any,
     p: Any,
     j: int,
     on: Any,
 ) -> Any:
-    """Repression follows the stance; the pincer and treaty leverage push it down.
+    """The political repression the government steers to, and what pushes practice down.
 
-    Hypothesis 4 (001 "Phase 5"): improvement of practice needs sustained pressure from above
-    and from below at once; with the ``pincer`` mechanism off either one is enough.
-    003: ratified treaties lower repression only where a mobilised civil society invokes them
-    and the government no longer denies the norm. A denying state answers pressure from above
-    with repression, and an insurgency raises any unhabituated government's repression (001
-    Phase 2); so does a repressive episode (:func:`repressive_episode`), whatever the phase.
-    Returns (political, endemic, habituation).
+    Its preferred level, raised by the denial hunt of the movement and the backlash to pressure
+    from above, lowered by tactical concessions (001 "Phase 2", "Phase 3"); in acceptance,
+    commitment moves it part of the way to the floor and the pincer or habit the rest
+    (decoupling, 003; hypothesis 4, 001 "Phase 5"); an insurgency or a repressive episode raises
+    it again (001 "Phase 2"). The target is affine in ``base_repression`` (used by
+    :func:`preferred_at_rest`). Returns (target, push, direct).
     """
     accepting = stance == ACCEPTANCE
     conceding = (stance == RHETORIC) | (stance == ARGUMENT)
@@ -457,6 +449,116 @@ def adjust_practice(
         target = target + threat * (ONE - target)
     # A repressive episode under way (0 when the mechanism is off: none ever strikes).
     target = target + episode * (ONE - target)
+    return target, push, direct
+
+
+_FLAT_TARGET = F32(1e-6)
+
+
+@rule
+def preferred_at_rest(
+    observed: Any,
+    stance: Any,
+    mobilisation: Any,
+    fear: Any,
+    pressure_above: Any,
+    ratified_core: Any,
+    habituation: Any,
+    insurgency: Any,
+    p: Any,
+    j: int,
+    on: Any,
+) -> Any:
+    """The preferred repression whose target, in the starting state, is the observed practice.
+
+    A country started from data (``Scenario.observed_start``, issue 10, seventh round) shows
+    its practice, which already holds the denial hunt, the backlash or the concessions of its
+    phase; read as the preference, the rules would add them a second time. Since the target
+    is affine in the preference, two evaluations of :func:`repression_target` invert it. Kept
+    within 0-1; where the target does not depend on the preference (habit has closed it on the
+    floor) the observed value is kept.
+    """
+    low, _, _ = repression_target(
+        stance,
+        mobilisation,
+        fear,
+        pressure_above,
+        ratified_core,
+        habituation,
+        ZERO,
+        insurgency,
+        ZERO,
+        p,
+        j,
+        on,
+    )
+    high, _, _ = repression_target(
+        stance,
+        mobilisation,
+        fear,
+        pressure_above,
+        ratified_core,
+        habituation,
+        ONE,
+        insurgency,
+        ZERO,
+        p,
+        j,
+        on,
+    )
+    slope = high - low
+    inverted = (observed - low) / max(slope, _FLAT_TARGET)
+    preferred = inverted if slope > _FLAT_TARGET else observed
+    return min(max(preferred, ZERO), ONE)
+
+
+@rule
+def adjust_practice(
+    stance: Any,
+    political: Any,
+    endemic: Any,
+    habituation: Any,
+    mobilisation: Any,
+    fear: Any,
+    pressure_above: Any,
+    ratified_core: Any,
+    trained_officials: Any,
+    institutions: Any,
+    dt: Any,
+    base_repression: Any,
+    endemic_base: Any,
+    security_control: Any,
+    insurgency: Any,
+    episode: Any,
+    p: Any,
+    j: int,
+    on: Any,
+) -> Any:
+    """Repression follows the stance; the pincer and treaty leverage push it down.
+
+    Hypothesis 4 (001 "Phase 5"): improvement of practice needs sustained pressure from above
+    and from below at once; with the ``pincer`` mechanism off either one is enough.
+    003: ratified treaties lower repression only where a mobilised civil society invokes them
+    and the government no longer denies the norm. The target is :func:`repression_target`: a
+    denying state answers pressure from above with repression, and an insurgency raises any
+    unhabituated government's repression (001 Phase 2); so does a repressive episode
+    (:func:`repressive_episode`), whatever the phase. Returns (political, endemic, habituation).
+    """
+    accepting = stance == ACCEPTANCE
+    target, push, direct = repression_target(
+        stance,
+        mobilisation,
+        fear,
+        pressure_above,
+        ratified_core,
+        habituation,
+        base_repression,
+        insurgency,
+        episode,
+        p,
+        j,
+        on,
+    )
     pol = political + dt * at(p, P.repression_adjust + j) * (target - political)
     control_floor = at(p, P.control_floor + j)
     control = min(

@@ -123,7 +123,6 @@ def run_tile(
     insurgency: npt.NDArray[np.float32],
     security: npt.NDArray[np.float32],  # (C,)
     civil: npt.NDArray[np.float32],
-    base: npt.NDArray[np.float32],
     endemic_base: npt.NDArray[np.float32],
     lever_kind: npt.NDArray[np.int64],  # (tracks,) index into LEVER_KINDS
     lever_strength: npt.NDArray[np.float32],  # (tracks, n_years, C)
@@ -251,7 +250,7 @@ def run_tile(
                     strategic[yi, c],
                     insurgency[yi, c],
                 )
-                sc, cs, br, eb = security[c], civil[c], base[c], endemic_base[c]
+                sc, cs, eb = security[c], civil[c], endemic_base[c]
                 for j in range(n_lanes):
                     _step_lane(
                         tile,
@@ -271,7 +270,6 @@ def run_tile(
                         ins,
                         sc,
                         cs,
-                        br,
                         eb,
                         params,
                         on,
@@ -362,7 +360,6 @@ def _step_lane(
     insurgency: Any,
     security: Any,
     civil: Any,
-    base: Any,
     endemic_base: Any,
     p: Any,
     on: Any,
@@ -497,6 +494,7 @@ def _step_lane(
     regime_age = regime_age * as_f32(not shock)
     legitimacy = rcl if shock else legitimacy
     entrapment = entrapment * as_f32(not repressive)
+    base = at(T, b + OFS.preferred_repression + j)
     political = max(political, base) if repressive else political
 
     episode, political, episode_strikes = government.repressive_episode(
@@ -694,6 +692,45 @@ def _record(tile: Any, obs_rows: Any, records: Any, yi: int, col0: int, n_valid:
             dst = yi * s0 + o * s1 + c * s2 + col0
             for j in range(n_valid):
                 put(records, dst + j, at(tile, src + j))
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def preferred_at_rest(
+    init: npt.NDArray[np.float32],  # (state rows, C, LANES): one tile's initial state
+    params: npt.NDArray[np.float32],  # (n_params * LANES,), as run_tile's
+    insurgency: npt.NDArray[np.float32],  # (C,): each country's insurgency at its start
+    on: Any,
+) -> None:
+    """Replace the preferred-repression row by :func:`government.preferred_at_rest`.
+
+    For a scenario started from observed practice (``Scenario.observed_start``), before the
+    first step; the row holds the observed political repression until then.
+    """
+    pref = _ROW_PREFERRED
+    for c in range(init.shape[1]):
+        for j in range(LANES):
+            init[pref, c, j] = government.preferred_at_rest(
+                init[pref, c, j],
+                init[_ROW_STANCE, c, j],
+                init[_ROW_MOBILISATION, c, j],
+                init[_ROW_FEAR, c, j],
+                init[_ROW_PRESSURE, c, j],
+                init[_ROW_CORE, c, j] != ZERO,
+                init[_ROW_HABITUATION, c, j],
+                insurgency[c],
+                params,
+                j,
+                on,
+            )
+
+
+_ROW_PREFERRED = TILE_ROWS.index("preferred_repression")
+_ROW_STANCE = TILE_ROWS.index("stance")
+_ROW_MOBILISATION = TILE_ROWS.index("mobilisation")
+_ROW_FEAR = TILE_ROWS.index("fear")
+_ROW_PRESSURE = TILE_ROWS.index("pressure_above")
+_ROW_CORE = TILE_ROWS.index("ratified_core")
+_ROW_HABITUATION = TILE_ROWS.index("habituation")
 
 
 # Numba's cache checks only this file's timestamp, yet run_tile inlines the rule modules: drop

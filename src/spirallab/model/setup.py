@@ -52,7 +52,7 @@ class Setup:
     insurgency: F32
     security_control: F32  # (C,)
     civil_society: F32
-    base_repression: F32
+    base_repression: F32  # the scenario's repression: preferred, or observed (observed_start)
     endemic_base: F32
     initial_phase: npt.NDArray[np.int8]
     # (C,) ICCPR and CAT both ratified by the start; -1 where the scenario does not say.
@@ -64,6 +64,8 @@ class Setup:
     levers: tuple[LeverTrack, ...]
     # Defenders and protection levers (issue 11); None: the engine runs without them.
     defenders: DefenderSetup | None = None
+    # base_repression is the practice observed at the start (Scenario.observed_start).
+    observed_start: bool = False
 
     @property
     def n_countries(self) -> int:
@@ -224,6 +226,7 @@ def _build_setup(scenario: Scenario, start: int | None, end: int | None) -> Setu
         initial_legitimacy=const("legitimacy"),
         levers=tuple(tracks),
         defenders=build_defenders(scenario, countries, years, stack("non_state_threat")),
+        observed_start=scenario.observed_start,
     )
 
 
@@ -258,7 +261,9 @@ def initial_state(
     rule_consistent = phase0 >= 5
     on_agenda = np.repeat(phase0 >= 2, r, axis=1)
     political = col(setup.base_repression)
-    political = np.where(phase0 == 3, political * (1 - p["cosmetic_relief"]), political)
+    observed = setup.observed_start  # the practice is given: no phase's adjustment below
+    if not observed:
+        political = np.where(phase0 == 3, political * (1 - p["cosmetic_relief"]), political)
     full = np.repeat(accepted, r, axis=1)
     known = setup.initial_ratified[:, None]  # observed ratifications, -1 where not given
     core = np.repeat(np.where(known < 0, accepted, known > 0), r, axis=1)
@@ -273,9 +278,12 @@ def initial_state(
     cp = np.float32(p["commitment_practice"])
     share = np.where(rule_consistent, np.float32(1.0), cp)
     committed = relieved + share * (np.float32(p["political_floor"]) - relieved)
-    political = np.where(accepted, committed, political).astype(np.float32)
     endemic = col(setup.endemic_base)
-    endemic = np.where(rule_consistent, endemic * np.float32(0.2), endemic).astype(np.float32)
+    if not observed:
+        political = np.where(accepted, committed, political)
+        endemic = np.where(rule_consistent, endemic * np.float32(0.2), endemic)
+    political = political.astype(np.float32)
+    endemic = endemic.astype(np.float32)
     mobilisation = col(setup.initial_mobilisation)
     mobilisation = np.where(phase0 >= 3, np.maximum(mobilisation, 0.2), mobilisation)
     mobilisation = np.minimum(mobilisation, setup.civil_society[:, None]).astype(np.float32)
@@ -318,6 +326,9 @@ def initial_state(
         campaign=zeros(),
         pressure_above=pressure,
         episode=zeros(),
+        # Under observed_start the kernel infers it from the starting state (the engines'
+        # preferred_at_rest); until then it holds the observed practice.
+        preferred_repression=col(setup.base_repression),
         phase=np.repeat(setup.initial_phase[:, None], r, axis=1),
         backslid=np.zeros((c, r), dtype=bool),
     )

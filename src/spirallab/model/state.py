@@ -60,6 +60,7 @@ TILE_ROWS: tuple[str, ...] = (
     "campaign",
     "pressure_above",
     "episode",
+    "preferred_repression",
     "phase",
     # derived, filled in before recording
     "repression",
@@ -124,6 +125,9 @@ class State:
     pressure_above: F
     # A repressive episode under way (its strength, 0-1; issue 10, sixth round)
     episode: F
+    # The government's preferred political repression (constant over a run; inferred at the
+    # start for a country started from data: government.preferred_at_rest)
+    preferred_repression: F
     # Bookkeeping
     phase: I8
     backslid: B

@@ -364,6 +364,13 @@ class Scenario(_Strict):
             raise ValueError(f"step must be 1, 0.5, 0.25 or 0.125 years, not {v}")
         return v
 
+    observed_start: bool = Field(
+        default=False,
+        description="Countries' repression and endemic_abuse are the practice observed at their"
+        " start (a world from data): every phase starts there, and the government's preferred"
+        " repression is inferred so that the starting practice is its target. Off: repression"
+        " is the preferred level, and a conceding or accepting starter starts below it.",
+    )
     mechanisms: Mechanisms = Field(default_factory=Mechanisms)
     parameters: Parameters = Field(default_factory=Parameters)
     countries: list[Country] = Field(default_factory=list)

@@ -271,6 +271,7 @@ def run_whatif(
                 "end": end,
                 "replicates": per * groups,
                 "seed": question.seed,
+                "observed_start": True,
                 "mechanisms": mechanisms,
                 "countries": [country.model_dump()],
                 "levers": [

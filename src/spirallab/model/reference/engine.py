@@ -72,6 +72,11 @@ def simulate_arrays(
     s = initial_state(setup, n_replicates, parameters)
     started0 = (setup.starts <= setup.years[0])[:, None]
     s = s.replace(phase=(s.phase * started0).astype(np.int8))
+    if setup.observed_start:
+        at_start = np.clip(setup.starts - setup.years[0], 0, n_years - 1)
+        insurgency0 = setup.insurgency[at_start, np.arange(c)][:, None]
+        preferred = government.preferred_at_rest(s, params, setup.switches, insurgency0)
+        s = s.replace(preferred_repression=preferred)
     _observe(s, records[0], observables)
     zero = np.zeros((c, 1), dtype=np.float32)
     dt_full = np.float32(setup.step)
@@ -98,7 +103,7 @@ def simulate_arrays(
                 insurgency=setup.insurgency[yi][:, None],
                 security_control=setup.security_control[:, None],
                 civil_society=setup.civil_society[:, None],
-                base_repression=setup.base_repression[:, None],
+                base_repression=s.preferred_repression,
                 endemic_base=setup.endemic_base[:, None],
                 levers=_levers(setup, yi, s.phase, zero),
                 draws=Draws(

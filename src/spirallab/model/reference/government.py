@@ -19,6 +19,8 @@ habituation makes low repression stick (001 "Phase 5").
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from spirallab.model.context import Context, hazard_to_probability
@@ -276,23 +278,17 @@ def apply_shocks(s: State, ctx: Context, emit: Emit) -> State:
     return new
 
 
-def adjust_practice(s: State, ctx: Context) -> State:
-    """Repression follows the stance; the pincer and treaty leverage push it down.
-
-    Hypothesis 4 (001 "Phase 5"): improvement of practice needs sustained pressure from above
-    and from below at once; with the ``pincer`` mechanism off either one is enough.
-    003: ratified treaties lower repression only where a mobilised civil society invokes them
-    and the government no longer denies the norm. A denying state answers pressure from above
-    with repression, and an insurgency raises any unhabituated government's repression (001
-    Phase 2).
-    """
-    p, on, dt = ctx.params, ctx.on, ctx.dt
+def repression_target(
+    s: State, p: Any, on: Any, base: F, insurgency: F, episode: F
+) -> tuple[F, F, F]:
+    """The target of political repression, the pincer's push and treaty leverage's direct
+    effect (rule: government.repression_target). Returns (target, push, direct)."""
     st = s.stance
     accepting = st == ACCEPTANCE
     conceding = (st == RHETORIC) | (st == ARGUMENT)
     hunt = p.denial_repression * s.mobilisation if on.denial else ZERO * s.mobilisation
-    target = ctx.base_repression + hunt
-    target = target - conceding * (p.cosmetic_relief * ctx.base_repression + np.float32(0.5) * hunt)
+    target = base + hunt
+    target = target - conceding * (p.cosmetic_relief * base + np.float32(0.5) * hunt)
 
     above = s.pressure_above / (p.pressure_half + s.pressure_above)
     if on.denial:
@@ -314,7 +310,7 @@ def adjust_practice(s: State, ctx: Context) -> State:
     # Decoupling (003): commitment alone moves the target part of the way to the floor;
     # sustained pressure from above and below closes the rest (hypothesis 4), and so does
     # habit once it has formed, when the pressure is gone (001 Phase 5).
-    relieved = ctx.base_repression * (ONE - p.cosmetic_relief)
+    relieved = base * (ONE - p.cosmetic_relief)
     held = np.maximum(push, s.habituation)
     share = p.commitment_practice + (ONE - p.commitment_practice) * held
     committed = relieved + share * (p.political_floor - relieved)
@@ -322,10 +318,43 @@ def adjust_practice(s: State, ctx: Context) -> State:
     if on.insurgency_threat:
         # Threat (001 Phase 2): an insurgency heightens the perception that the nation is at
         # stake; a government whose practice is not yet habit represses more.
-        threat = p.insurgency_repression * ctx.insurgency * (ONE - s.habituation)
+        threat = p.insurgency_repression * insurgency * (ONE - s.habituation)
         target = target + threat * (ONE - target)
     # A repressive episode under way (0 when the mechanism is off).
-    target = target + s.episode * (ONE - target)
+    target = target + episode * (ONE - target)
+    return target, push, direct
+
+
+_FLAT_TARGET = np.float32(1e-6)
+
+
+def preferred_at_rest(s: State, p: Any, on: Any, insurgency: F) -> F:
+    """The preferred repression whose starting target is the observed practice held in
+    ``s.preferred_repression`` (rule: government.preferred_at_rest)."""
+    zero = np.zeros_like(s.preferred_repression)
+    low, _, _ = repression_target(s, p, on, zero, insurgency, zero)
+    high, _, _ = repression_target(s, p, on, zero + ONE, insurgency, zero)
+    slope = high - low
+    inverted = (s.preferred_repression - low) / np.maximum(slope, _FLAT_TARGET)
+    preferred = np.where(slope > _FLAT_TARGET, inverted, s.preferred_repression)
+    return np.minimum(np.maximum(preferred, ZERO), ONE).astype(np.float32)
+
+
+def adjust_practice(s: State, ctx: Context) -> State:
+    """Repression follows the stance; the pincer and treaty leverage push it down.
+
+    Hypothesis 4 (001 "Phase 5"): improvement of practice needs sustained pressure from above
+    and from below at once; with the ``pincer`` mechanism off either one is enough.
+    003: ratified treaties lower repression only where a mobilised civil society invokes them
+    and the government no longer denies the norm. A denying state answers pressure from above
+    with repression, and an insurgency raises any unhabituated government's repression (001
+    Phase 2).
+    """
+    p, on, dt = ctx.params, ctx.on, ctx.dt
+    accepting = s.stance == ACCEPTANCE
+    target, push, direct = repression_target(
+        s, p, on, ctx.base_repression, ctx.insurgency, s.episode
+    )
     political = s.repression_political + dt * p.repression_adjust * (
         target - s.repression_political
     )

@@ -1,0 +1,105 @@
+"""A world from data starts at its observed practice (``Scenario.observed_start``; issue 10).
+
+The scenario's repression is then the practice the record shows, not the government's
+preference: every phase starts there, and the preferred level is inferred so that the starting
+practice is the target of the starting state. The twin (``observed_start`` off, the synthetic
+scenarios' reading) starts conceding and accepting states below their given repression and
+lets denying states rise above it at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from spirallab import Scenario, simulate
+from spirallab.model.context import ParamSet
+from spirallab.model.reference import government as ref
+from spirallab.model.setup import build_setup, initial_state
+from spirallab.scenarios.load import load_scenario
+
+OBSERVED = 0.5
+
+
+def world(observed_start: bool, **extra: Any) -> Scenario:
+    """Five countries alike but for their phase, all at the same observed repression."""
+    countries = [
+        {
+            "id": f"P{phase}",
+            "name": f"Phase {phase}",
+            "start": 1980,
+            "initial_phase": phase,
+            "repression": OBSERVED,
+            "endemic_abuse": 0.2,
+            "civil_society": 0.6,
+        }
+        for phase in range(1, 6)
+    ]
+    return Scenario.model_validate(
+        {
+            "name": "observed",
+            "start": 1980,
+            "end": 1990,
+            "seed": 3,
+            "replicates": 64,
+            "observed_start": observed_start,
+            "countries": countries,
+            **extra,
+        }
+    )
+
+
+def political(result: Any) -> np.ndarray:
+    return np.asarray(result.array("repression_political"))  # (years, countries, replicates)
+
+
+def test_every_phase_starts_at_its_observed_practice() -> None:
+    got = political(simulate(world(True)))[0]
+    assert np.all(got == np.float32(OBSERVED))
+    twin = political(simulate(world(False)))[0].mean(axis=1)
+    # Off, the scenario's value is the preference: phases 3-5 start below it.
+    assert np.all(twin[2:] < OBSERVED - 0.05)
+    assert np.allclose(twin[:2], OBSERVED)
+
+
+def test_the_inferred_preference_makes_the_start_the_target() -> None:
+    setup = build_setup(world(True))
+    s = initial_state(setup, 8)
+    p = ParamSet(setup.params)
+    insurgency = np.zeros((setup.n_countries, 1), dtype=np.float32)
+    preferred = ref.preferred_at_rest(s, p, setup.switches, insurgency)
+    target, _, _ = ref.repression_target(
+        s, p, setup.switches, preferred, insurgency, np.zeros_like(preferred)
+    )
+    inside = (preferred > 0) & (preferred < 1)
+    # Phases 1-3 need no clipping at this practice (an accepting state this repressive would
+    # need a preference above 1 at the defaults: commitment alone lowers its target).
+    assert inside[:3].all()
+    assert np.allclose(target[:3], OBSERVED, atol=2e-6)
+    # Full habit closes phase 5's target on the floor whatever the preference: kept as observed.
+    assert (preferred[4] == np.float32(OBSERVED)).all()
+    # Denial's hunt is already in a denying state's practice: its preference is lower; a
+    # conceding state's relief already too: its preference is higher.
+    assert (preferred[1] < OBSERVED).all() and (preferred[2] > OBSERVED).all()
+
+
+@pytest.mark.parametrize("phase", [2, 3, 4])
+def test_the_first_years_move_less_than_the_twin(phase: int) -> None:
+    """The start is at rest: what moves it after is the dynamics, not a mismatch at the start.
+
+    Off, the first year jumps towards a target the observed practice never had (denial up,
+    concessions and commitment down); on, the first-year move is much smaller.
+    """
+    on = political(simulate(world(True)))[:, phase - 1].mean(axis=1)
+    off = political(simulate(world(False)))[:, phase - 1].mean(axis=1)
+    move_on = abs(float(on[1] - OBSERVED))
+    move_off = abs(float(off[1] - OBSERVED))
+    assert move_on < 0.5 * move_off, (move_on, move_off)
+
+
+def test_synthetic_scenarios_keep_the_preference_reading() -> None:
+    assert not build_setup(world(False)).observed_start
+    for name in ("world-150", "book-eleven"):
+        assert load_scenario(name).observed_start is False
