@@ -37,6 +37,7 @@ def main() -> None:
     ap.add_argument("--pts-noise", type=float, default=0.6)
     ap.add_argument("--pts-country-sd", type=float, default=0.6)
     ap.add_argument("--pts-country-rho", type=float, default=1.0)
+    ap.add_argument("--pts-accountability", type=float, default=0.0)
     args = ap.parse_args()
     record = load_record(args.data, until=args.last)
     problem = build_problem(record, args.first, args.last)
@@ -44,6 +45,7 @@ def main() -> None:
         "pts_noise": args.pts_noise,
         "pts_country_sd": args.pts_country_sd,
         "pts_country_rho": args.pts_country_rho,
+        "pts_accountability": args.pts_accountability,
     }
     overrides: dict[str, float] = {}
     for item in args.set:

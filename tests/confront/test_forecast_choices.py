@@ -69,6 +69,30 @@ def test_tempering_sharpens_the_weights(shared_data: Path, tmp_path: Path) -> No
         forecast(post, rec, 2000, 2001, temper=-1.0)
 
 
+@pytest.mark.realdata
+def test_a_stricter_standard_raises_the_forecast_levels(shared_data: Path, tmp_path: Path) -> None:
+    # The same particles read at a standard of accountability that tightens by half a PTS level
+    # a decade: the forecasts lean to the worse levels, more so the further ahead; at 0 they
+    # are the forecasts of a posterior without the parameter.
+    base = Posterior.load(tiny_posterior(tmp_path / "post"))
+    rec = load_record(shared_data, until=2000)
+
+    def mean_level(rate: float | None) -> pd.Series:
+        particles = base.particles
+        if rate is not None:
+            particles = particles.assign(pts_accountability=rate)
+        post = Posterior(particles, base.meta)
+        f = forecast(post, rec, 2000, 2006, window=4, draws=4, replicates=4).forecasts
+        f = f[f["target"] == "pts_s"]
+        return (f["level"] * f["probability"]).groupby(f["year"]).sum() / f["country_id"].nunique()
+
+    without, zero, strict = mean_level(None), mean_level(0.0), mean_level(0.5)
+    pd.testing.assert_series_equal(without, zero)
+    rise = strict - zero
+    assert rise.loc[2006] > rise.loc[2001] > 0.0
+    assert 0.15 < rise.loc[2006] < 0.6
+
+
 def _backtest_module():  # type: ignore[no-untyped-def]
     spec = importlib.util.spec_from_file_location("backtest", ROOT / "validation" / "backtest.py")
     assert spec is not None and spec.loader is not None

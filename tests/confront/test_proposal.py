@@ -107,3 +107,43 @@ def test_the_posterior_is_the_last_generation_with_enough_particles() -> None:
     assert posterior_generation(sizes, 0.0) == 8
     # The prior's generation always qualifies, whatever the floor.
     assert posterior_generation([200.0, 1.0], 500.0) == 0
+
+
+def test_a_population_on_one_particle_is_refused_clearly() -> None:
+    from spirallab.confront.proposal import CheckedNormal, DegeneratePopulation
+
+    X, _ = _population(n=50)
+    w = np.zeros(50)
+    w[7] = 1.0
+    for prop in (MixtureProposal(), CheckedNormal()):
+        with pytest.raises(DegeneratePopulation, match="one particle"):
+            prop.fit(X, w)
+    # Two particles still make a (thin) population.
+    w[8] = 1e-3
+    MixtureProposal().fit(X, w)
+
+
+def test_calibration_stops_at_a_degenerate_generation(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The run ends cleanly at the generation no proposal can be fitted to, keeps the complete
+    # ones and says where it stopped, instead of a traceback from inside scipy.
+    from spirallab.confront import proposal
+    from spirallab.confront.calibrate import calibrate, synthetic_problem
+
+    fitted = {"n": 0}
+    original = proposal.MixtureProposal.fit
+
+    def fit(self, X, w):  # type: ignore[no-untyped-def]
+        fitted["n"] += 1
+        if fitted["n"] >= 2:
+            raise proposal.DegeneratePopulation("the population's weights sit on one particle")
+        original(self, X, w)
+
+    monkeypatch.setattr(proposal.MixtureProposal, "fit", fit)
+    problem = synthetic_problem(n_countries=6, first=1990, last=1996)
+    observed = problem.simulate_stats({"concession_rate": 1.0, "pts_noise": 0.6}, seed=5)
+    post = calibrate(problem, tmp_path / "cal", simulations=400, population=20, generations=5,
+                     observed=observed, min_ess=0.0)
+    assert post.meta["generations"] == 2
+    assert "one particle" in post.meta["stopped_early"]
+    assert post.meta["posterior_generation"] == 2
+    assert len(post.particles) == 20

@@ -99,3 +99,41 @@ def test_record_scales_are_sampling_errors() -> None:
     # Sixteen times the countries: a quarter of the sampling error.
     ratio = np.median(large[free] / small[free])
     assert 0.18 < ratio < 0.33
+
+
+def test_accountability_shift_by_hand() -> None:
+    from spirallab.confront.observation import accountability_shift
+
+    years = np.array([1990, 1995, 2000, 2010])
+    starts = np.array([1990, 2000])
+    shift = accountability_shift(years, starts, 0.3)
+    assert np.allclose(shift, [[0.0, 0.0], [0.15, 0.0], [0.3, 0.0], [0.6, 0.3]])
+    per_particle = accountability_shift(years, starts, np.array([0.0, 0.3, -0.1]))
+    assert per_particle.shape == (4, 2, 3)
+    assert np.allclose(per_particle[..., 1], shift)
+    assert np.allclose(per_particle[..., 0], 0.0)
+    assert np.allclose(per_particle[3, 0, 2], -0.2)
+
+
+def test_a_stricter_standard_worsens_the_scores_of_a_constant_practice() -> None:
+    # Practice constant at 0.4 (latent 2.6): the scores' shares stay flat at a constant
+    # standard and move toward the worse levels as the standard tightens, from the start on.
+    n_c = 20
+    repression = np.full((len(YEARS), n_c), 0.4, dtype=np.float32)
+    obs = _grid(np.ones((len(YEARS), n_c)))
+    phase = np.zeros(repression.shape, dtype=np.int8)
+    starts = np.full(n_c, YEARS[0], dtype=np.int64)
+    args = (obs, phase, repression, np.zeros_like(repression), 0.5, {}, 0.3, 0.8)
+    flat = simulated_summaries(*args, 0.0, starts)
+    strict = simulated_summaries(*args, 0.5, starts)
+    mean_level = np.arange(1, 6)
+
+    def means(stats: dict[str, np.ndarray]) -> np.ndarray:
+        shares = stats["pts_share"].reshape(len(YEARS), 5)
+        return np.asarray(shares @ mean_level)
+
+    assert np.ptp(means(flat)) < 1e-9
+    assert abs(means(strict)[0] - means(flat)[0]) < 1e-9  # the start is read at its standard
+    rise = means(strict)[-1] - means(strict)[0]
+    assert 0.35 < rise < 0.6  # 0.5 levels a decade over 11 years, through the level cuts
+    assert np.all(np.diff(means(strict)) > 0)

@@ -91,8 +91,12 @@ PRIORS: tuple[tuple[str, float, float], ...] = (
     ("pts_country_sd", 0.0, 1.5),
     # The deviation's year-to-year correlation (forecast.py's AR(1) rho; 1 = a fixed offset).
     ("pts_country_rho", 0.0, 1.0),
+    # Issue 10, eighth round: the reports' stricter standard of accountability, PTS levels per
+    # decade (observation.py; Fariss 2014). The prior reaches below 0 so that the data, not the
+    # prior, decide its sign.
+    ("pts_accountability", -0.2, 0.6),
 )
-OBSERVATION_PARAMETERS = ("pts_noise", "pts_country_sd", "pts_country_rho")
+OBSERVATION_PARAMETERS = ("pts_noise", "pts_country_sd", "pts_country_rho", "pts_accountability")
 
 # The rival explanations: mechanism switches of the scenario (spirallab explain).
 RIVALS: dict[str, dict[str, bool]] = {
@@ -102,8 +106,9 @@ RIVALS: dict[str, dict[str, bool]] = {
 }
 # Issue 10, third round: denial backlash and insurgency threat (repression); backlash into
 # denial, pressure from above for hypothesis 3 and agenda uptake (phases). Sixth round
-# (confront-7): repressive episodes.
-CALIBRATION_VERSION = "confront-8"
+# (confront-7): repressive episodes. Seventh (confront-8): the observed start. Eighth
+# (confront-9): the standard of accountability.
+CALIBRATION_VERSION = "confront-9"
 
 # The posterior is the last generation carried by at least this share of the population. A
 # generation of 200 particles whose weights give an effective sample size of 1-4 is one or a
@@ -172,6 +177,7 @@ class Problem:
         noise = float(theta.get("pts_noise", 0.6))
         country_sd = float(theta.get("pts_country_sd", 0.0))
         country_rho = float(theta.get("pts_country_rho", 1.0))
+        accountability = float(theta.get("pts_accountability", 0.0))
         stats = [
             simulated_summaries(
                 self.observed,
@@ -182,6 +188,8 @@ class Problem:
                 self.bias,
                 country_sd,
                 country_rho,
+                accountability,
+                self.model.setup.starts,
             )
             for r in range(self.replicates)
         ]
@@ -369,6 +377,9 @@ def calibrate(
     """
     import pyabc
 
+    # proposal.py reads this module's kernel settings, so it is imported here, not at the top.
+    from spirallab.confront.proposal import DegeneratePopulation
+
     logging.getLogger("ABC").setLevel(logging.WARNING)
     for name in (
         "ABC.Sampler",
@@ -456,11 +467,13 @@ def calibrate(
                     max_nr_populations=generations - done_gens,
                     max_total_nr_simulations=simulations,
                 )
-            except AssertionError as exc:
+            except (AssertionError, DegeneratePopulation) as exc:
                 # pyabc refuses a generation whose importance weights degenerated (a proposal
-                # density of 0 in a near-singular kernel): the history keeps every complete
-                # generation, and the posterior is the last of them, said in the metadata.
-                if "weight" not in str(exc):
+                # density of 0 in a near-singular kernel), and no proposal can be fitted to a
+                # generation carried by one particle: the history keeps every complete
+                # generation, the posterior is chosen among them as always (the floor on the
+                # effective sample size), and the metadata says where the run stopped.
+                if isinstance(exc, AssertionError) and "weight" not in str(exc):
                     raise
                 stopped = f"generation {int(history.max_t) + 2}: {exc}"
     if progress is not None:
@@ -505,13 +518,10 @@ PROPOSALS = ("mixture", "kde")
 
 
 def _transition(proposal: str) -> Any:
-    import pyabc
+    from spirallab.confront.proposal import CheckedNormal, MixtureProposal
 
     if proposal == "kde":
-        return pyabc.MultivariateNormalTransition(
-            scaling=KERNEL_SCALING, bandwidth_selector=_unit_bandwidth
-        )
-    from spirallab.confront.proposal import MixtureProposal
+        return CheckedNormal(scaling=KERNEL_SCALING, bandwidth_selector=_unit_bandwidth)
 
     return MixtureProposal()
 

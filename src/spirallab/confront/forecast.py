@@ -30,6 +30,7 @@ from spirallab.confront.observation import (
     FilterState,
     PhaseStickiness,
     PtsDeviation,
+    accountability_shift,
     floor_probabilities,
     move_on,
     phase_filter,
@@ -118,8 +119,16 @@ def forecast(
     # The start year made the initial state; it is not evidence again.
     evidence = years[:n_hist, None] > starts[None, :]
     train = ~np.isin(np.asarray(ids, dtype=object), list(post.meta.get("held_out", [])))
+    # Each particle reads PTS at its draw's standard of accountability (columns draw-major).
+    accountability = np.repeat(
+        theta["pts_accountability"].to_numpy(dtype=np.float64)
+        if "pts_accountability" in theta.columns
+        else np.zeros(draws),
+        replicates,
+    )
+    stricter = accountability_shift(years, starts, accountability)
     means = {
-        k: 1.0 + 4.0 * tr.repression.astype(np.float64) + bias.get(s, 0.0)
+        k: 1.0 + 4.0 * tr.repression.astype(np.float64) + bias.get(s, 0.0) + stricter
         for k, s in enumerate(PTS_SOURCES)
     }
     sources = [k for k in range(len(PTS_SOURCES)) if not np.isnan(obs.pts[:n_hist, :, k]).all()]

@@ -9,6 +9,16 @@ scale is the one the scenario schema documents for repression; ``bias_s`` is eac
 difference from the other sources on the same country-years of the training record (Amnesty
 reports tend to score a level higher than the State Department).
 
+The standard of accountability: the reports behind the PTS judge the same practice more harshly
+as the years pass (more information, wider definitions of abuse; Fariss 2014, "Respect for human
+rights has improved over time: modeling the changing standard of accountability", APSR 108(2)).
+On the record the Fariss latent score improves by about one standard deviation from 1976 to
+2012 while the world's mean PTS stays flat. The latent score therefore adds
+``pts_accountability`` PTS levels per decade since the country's start
+(:func:`accountability_shift`): a world from data reads each country's repression from its PTS
+at its start, at that year's standard, so the shift is zero there. Calibrated; 0 is the model
+without it.
+
 Coded phases: the coder gives probabilities ``p1``..``p5`` (uniform over its phase set when it
 cannot tell phases apart); the likelihood of a simulated phase ``k`` is
 ``PHASE_SLACK / 5 + (1 - PHASE_SLACK) * p_k``, so a coding error costs a factor, not infinity.
@@ -43,6 +53,19 @@ F64 = npt.NDArray[np.float64]
 PHASE_SLACK = 0.2
 # No forecast probability is below this (a level the ensemble never visits is not impossible).
 PROBABILITY_FLOOR = 1e-3
+
+
+def accountability_shift(years: Any, starts: Any, per_decade: Any) -> F64:
+    """PTS levels the stricter standard of accountability adds, (T, C) or (T, C, N).
+
+    ``years`` (T,), ``starts`` (C,) each country's start year, ``per_decade`` a number or one
+    value per particle (N,): ``per_decade * (year - start) / 10``, zero up to the start.
+    """
+    gap = np.asarray(years, dtype=np.float64)[:, None] - np.asarray(starts, dtype=np.float64)
+    since = np.maximum(gap, 0.0) / 10.0
+    rate = np.asarray(per_decade, dtype=np.float64)
+    out: F64 = since * rate if rate.ndim == 0 else since[..., None] * rate[None, None, :]
+    return out
 
 
 # Gauss-Hermite nodes and weights for averaging over a standard normal country offset.

@@ -34,6 +34,32 @@ from spirallab.confront.calibrate import KERNEL_SCALING, _unit_bandwidth
 MARGINAL_SHARE = 0.5
 
 
+class DegeneratePopulation(Exception):
+    """A population whose importance weights sit on one particle: no proposal can be fitted."""
+
+
+def check_population(w: np.ndarray) -> np.ndarray:
+    """Normalised weights, or :class:`DegeneratePopulation` when one particle carries them all.
+
+    The weighted covariance divides by ``1 - sum(w**2)``, which is 0 then; pyabc would fail
+    deep inside scipy on a covariance of NaN.
+    """
+    wn = np.asarray(w, dtype=np.float64) / np.sum(w)
+    if not np.isfinite(wn).all() or 1.0 - float(np.sum(wn**2)) <= 1e-9:
+        n_eff = 1.0 / float(np.sum(wn**2)) if np.isfinite(wn).all() else float("nan")
+        raise DegeneratePopulation(
+            f"the population's weights sit on one particle (effective sample size {n_eff:.3g})"
+        )
+    return wn
+
+
+class CheckedNormal(MultivariateNormalTransition):
+    """pyabc's kernel around the particles, refusing a degenerate population clearly."""
+
+    def fit(self, X: pd.DataFrame, w: np.ndarray) -> None:
+        super().fit(X, check_population(w))
+
+
 class MixtureProposal(Transition):
     """Propose from ``MARGINAL_SHARE`` x product of 1-D weighted KDEs + the rest x pyabc's kernel.
 
@@ -57,7 +83,7 @@ class MixtureProposal(Transition):
 
     def fit(self, X: pd.DataFrame, w: np.ndarray) -> None:
         self._columns = [str(c) for c in X.columns]
-        wn = np.asarray(w, dtype=np.float64) / np.sum(w)
+        wn = check_population(w)
         self._joint.fit(X, wn)
         arr = X.to_numpy(dtype=np.float64)
         mean = wn @ arr

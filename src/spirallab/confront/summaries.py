@@ -29,7 +29,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.special import ndtr
 
-from spirallab.confront.observation import OFFSET_NODES, OFFSET_WEIGHTS
+from spirallab.confront.observation import OFFSET_NODES, OFFSET_WEIGHTS, accountability_shift
 from spirallab.confront.record import PHASE_COLUMNS, PTS_SOURCES, Record, as_float
 
 F64 = npt.NDArray[np.float64]
@@ -167,6 +167,8 @@ def simulated_summaries(
     bias: Mapping[str, float],
     country_sd: float = 0.0,
     country_rho: float = 1.0,
+    accountability: float = 0.0,
+    starts: npt.NDArray[np.int64] | None = None,
 ) -> dict[str, F64]:
     """Statistics of one simulated world (arrays (years, countries)) on the record's grid.
 
@@ -177,7 +179,9 @@ def simulated_summaries(
     part, ``country_sd * sqrt(rho**k) * z``, averaged over ``z`` by Gauss-Hermite quadrature,
     and are independent given ``z`` with noise ``sqrt(pts_noise**2 + country_sd**2 *
     (1 - rho**k))``: exact for the pair, so the level shares, the yearly changes and the
-    5-year changes all have their expectations under the AR(1) model.
+    5-year changes all have their expectations under the AR(1) model. ``accountability``
+    (PTS levels per decade since each country's start, ``starts``) is the stricter standard
+    of observation.py's :func:`~spirallab.confront.observation.accountability_shift`.
     """
     coded = ~np.isnan(obs.phase_probs).any(axis=-1) & (phase > 0)
     onehot = (phase[..., None] == np.arange(1, 6)).astype(np.float64)
@@ -190,6 +194,10 @@ def simulated_summaries(
     yi, ci, si = np.nonzero(scored)
     shift = np.array([bias.get(s, 0.0) for s in PTS_SOURCES])
     mu = 1.0 + 4.0 * repression[yi, ci].astype(np.float64) + shift[si]
+    if accountability != 0.0:
+        if starts is None:
+            raise ValueError("a standard of accountability needs the countries' starts")
+        mu += accountability_shift(obs.years, starts, accountability)[yi, ci]
     index = np.full(scored.shape, -1, dtype=np.int64)
     index[yi, ci, si] = np.arange(len(yi))
     pts_counts = np.zeros((n_years, 5))
