@@ -139,20 +139,18 @@ def test_observed_start_side_by_side(book: Scenario) -> None:
     """Per-column parameters (calibration's path) give each column its own inferred level."""
     setup = build_setup(variant(book, observed_start=True))
     values = {"cosmetic_relief": np.array([0.1, 0.6]), "denial_repression": np.array([0.1, 0.5])}
-    seeds, replicates = [3, 11], 19
-    got = run_points(setup, seeds, replicates, values, ("phase", "repression"))
-    for i, seed in enumerate(seeds):
-        params = dict(setup.params, **{k: float(v[i]) for k, v in values.items()})
-        records, _ = simulate_arrays(
-            setup, _draws(setup, seed, 0, replicates), params, ("phase", "repression"), events=False
-        )
-        assert np.array_equal(records, got[..., i * replicates : (i + 1) * replicates])
+    assert_points_match_the_reference(setup, values)
 
 
 def test_points_side_by_side_match_the_reference(book: Scenario) -> None:
     """Sweeps' path (per-column parameters, several seeds) against the reference."""
     setup = build_setup(book)
     values = {"concession_rate": np.array([0.2, 0.9]), "low_repression": np.array([0.2, 0.4])}
+    assert_points_match_the_reference(setup, values)
+
+
+def assert_points_match_the_reference(setup: Any, values: dict[str, np.ndarray]) -> None:
+    """Two parameter points side by side in one kernel run, each against its own reference run."""
     seeds, replicates = [3, 11], 19
     got = run_points(setup, seeds, replicates, values, ("phase", "repression"))
     for i, seed in enumerate(seeds):

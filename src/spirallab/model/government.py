@@ -478,34 +478,12 @@ def preferred_at_rest(
     within 0-1; where the target does not depend on the preference (habit has closed it on the
     floor) the observed value is kept.
     """
-    low, _, _ = repression_target(
-        stance,
-        mobilisation,
-        fear,
-        pressure_above,
-        ratified_core,
-        habituation,
-        ZERO,
-        insurgency,
-        ZERO,
-        p,
-        j,
-        on,
-    )
-    high, _, _ = repression_target(
-        stance,
-        mobilisation,
-        fear,
-        pressure_above,
-        ratified_core,
-        habituation,
-        ONE,
-        insurgency,
-        ZERO,
-        p,
-        j,
-        on,
-    )
+    # The same starting state at a preference of 0 and of 1, no episode under way (numba
+    # inlines rules and cannot unpack a shared tuple of arguments into them).
+    low, _, _ = repression_target(stance, mobilisation, fear, pressure_above, ratified_core,
+                                  habituation, ZERO, insurgency, ZERO, p, j, on)
+    high, _, _ = repression_target(stance, mobilisation, fear, pressure_above, ratified_core,
+                                   habituation, ONE, insurgency, ZERO, p, j, on)
     slope = high - low
     inverted = (observed - low) / max(slope, _FLAT_TARGET)
     preferred = inverted if slope > _FLAT_TARGET else observed
