@@ -31,6 +31,8 @@ def _run(data: Path, post: Posterior) -> pd.DataFrame:
 def setup(shared_data: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     root = tmp_path_factory.mktemp("lookahead")
     post = Posterior.load(tiny_posterior(root / "post"))
+    # A stricter standard of accountability, so the checks also pass through its shift.
+    post = Posterior(post.particles.assign(pts_accountability=[0.1, 0.3, 0.0, 0.2]), post.meta)
     changed = changed_after(shared_data, root / "data", ORIGIN)
     return post, changed
 
