@@ -147,3 +147,31 @@ def test_calibration_stops_at_a_degenerate_generation(tmp_path, monkeypatch) -> 
     assert "one particle" in post.meta["stopped_early"]
     assert post.meta["posterior_generation"] == 2
     assert len(post.particles) == 20
+
+
+def test_the_proposal_is_fitted_to_flattened_weights() -> None:
+    """Ninth round: a population carried by a few particles still gets a wide proposal."""
+    from spirallab.confront.proposal import FIT_ESS_SHARE, flattened
+
+    X, even = _population(n=200)
+    # Already above the floor: the weights are kept as they are.
+    np.testing.assert_allclose(flattened(even), even / even.sum())
+    # Three particles carry nearly everything.
+    w = np.full(200, 1e-9)
+    w[:3] = [0.5, 0.3, 0.2]
+    f = flattened(w)
+    ess = 1.0 / np.sum(f**2)
+    assert ess >= FIT_ESS_SHARE * 200 - 1e-6 and ess < FIT_ESS_SHARE * 200 * 1.05
+    # The order of the weights is kept (a power is monotone).
+    assert np.all(np.diff(f[np.argsort(w)]) >= -1e-15)
+    # So the fitted kernel's spread is near the population's, not the three particles'.
+    np.random.seed(5)
+    prop = MixtureProposal()
+    prop.fit(X, w)
+    spread = float(pd.DataFrame([prop.rvs_single() for _ in range(2000)])["p0"].std())
+    assert spread > 0.6 * float(X["p0"].std())
+    # The twin, fitted to the weights as they are: the spread of the three particles.
+    narrow = MixtureProposal(fit_ess_share=0.0)
+    narrow.fit(X, w)
+    twin = float(pd.DataFrame([narrow.rvs_single() for _ in range(2000)])["p0"].std())
+    assert twin < 0.75 * spread, (twin, spread)

@@ -74,3 +74,47 @@ def test_world_of_the_real_panel(shared_data: Path) -> None:
             rows = flagged[(flagged["country_id"] == c.id) & (flagged["year"] == c.start)]
             assert rows.empty or bool(rows[f"ratified_{treaty}"].iloc[0])
     assert sum(1 for c in countries if c.ratified and len(c.ratified) == 2) >= 10
+
+
+def test_the_practice_is_split_by_cirights_composition() -> None:
+    """Ninth round (issue 10): PTS sets the level, CIRI's components the composition."""
+    from spirallab.confront.world import EVEN_SPLIT, split_practice
+
+    for overall in (0.0, 0.1, 0.5, 0.9):
+        for share in (0.0, 0.25, EVEN_SPLIT, 1.0):
+            pol, end = split_practice(overall, share)
+            assert 1 - (1 - pol) * (1 - end) == pytest.approx(overall, abs=1e-12)
+    # More political abuse, a larger political part; both above 0 when the share is inside.
+    lo, _ = split_practice(0.5, 0.2)
+    hi, _ = split_practice(0.5, 0.8)
+    assert 0 < lo < hi
+    pol, end = split_practice(0.5, EVEN_SPLIT)
+    assert pol == pytest.approx(end)
+    assert split_practice(0.4, 1.0) == pytest.approx((0.4, 0.0))
+
+
+def test_the_political_share_reads_the_components_near_the_start() -> None:
+    import pandas as pd
+
+    from spirallab.confront.world import EVEN_SPLIT, _political_share
+
+    panel = pd.DataFrame(
+        {
+            "year": [1980, 1982, 1983],
+            "cirights_tort": [None, 0, 0],
+            "cirights_kill": [None, 2, 2],
+            "cirights_disap": [None, 2, 2],
+            "cirights_polpris": [None, 0, 0],
+            "ciri_tort": [None, None, 1],
+            "ciri_kill": [None, None, 1],
+            "ciri_disap": [None, None, 1],
+            "ciri_polpris": [None, None, 1],
+        }
+    )
+    # CIRIGHTS first: political abuse (0 + 0 + 1) / 3 beside torture's 1.
+    assert _political_share(panel, 1983) == pytest.approx(0.25)
+    # Nothing scored within the lookback (CIRI starts in 1981): the even split.
+    assert _political_share(panel, 1980) == EVEN_SPLIT
+    # Only CIRI scores torture: its own components.
+    only_ciri = panel.assign(**{c: None for c in panel.columns if c.startswith("cirights")})
+    assert _political_share(only_ciri, 1983) == pytest.approx(0.5)

@@ -10,10 +10,12 @@ groundings are in docs/calibration.md, "The world from data"):
   :data:`LOOKBACK` years, else 1 if repression is high, 3 if not (assumption);
 - repression: overall repression ``(PTS - 1) / 4`` from the mean of the PTS sources (the schema's
   ``1 + 4x`` scale), or from the Fariss latent score through a line fitted on the record where
-  PTS is missing; split into endemic abuse (from CIRIGHTS/CIRI torture) and political repression
-  so that ``1 - (1 - political)(1 - endemic)`` equals it. The scenario is ``observed_start``:
-  both are the practice at the start, and the model infers the government's preferred
-  repression from them (docs/model.md, section 5);
+  PTS is missing; split into political repression and endemic abuse so that
+  ``1 - (1 - political)(1 - endemic)`` equals it, in the proportion of CIRIGHTS/CIRI's
+  political components (killings, disappearances, political imprisonment) to torture
+  (:func:`split_practice`). The scenario is ``observed_start``: both are the practice at the
+  start, and the model infers the government's preferred repression from them (docs/model.md,
+  section 5);
 - civil society: CIRIGHTS freedom of association (0, 1, 2 -> 0.2, 0.55, 0.9), a proxy;
 - social vulnerability: share of six core UN treaties ratified (ICCPR, ICESCR, CAT, CEDAW, CRC,
   ICERD) -> 0.2 + 0.6 x share, a proxy for the wish to belong;
@@ -41,7 +43,11 @@ from spirallab.scenarios.schema import Country, Scenario
 
 LOOKBACK = 5  # years back a covariate may be carried forward to the start year (assumption)
 CORE_TREATIES = ("iccpr", "icescr", "cat", "cedaw", "crc", "icerd")
-TORTURE_TO_ENDEMIC = {0: 0.6, 1: 0.35, 2: 0.1}  # CIRI scale: 0 frequent, 1 occasional, 2 none
+# CIRI and CIRIGHTS components, 0 frequent, 1 occasional, 2 none: torture is endemic abuse,
+# killings, disappearances and political imprisonment are political repression.
+ENDEMIC_COMPONENT = "tort"
+POLITICAL_COMPONENTS = ("kill", "disap", "polpris")
+EVEN_SPLIT = 0.5  # political share where no CIRI year is near the start (assumption)
 ASSN_TO_CIVIL = {0: 0.2, 1: 0.55, 2: 0.9}
 
 
@@ -88,6 +94,40 @@ def _spells(years: Sequence[int], until: int) -> list[tuple[int, int | None]]:
         else:
             out.append((y, y))
     return [(a, None if b == until else b) for a, b in out]
+
+
+def split_practice(overall: float, political_share: float) -> tuple[float, float]:
+    """Political repression and endemic abuse whose combination is ``overall``.
+
+    ``1 - (1 - political)(1 - endemic) = overall``, the model's identity (docs/model.md,
+    section 2), with the hazard ``-log(1 - overall)`` shared out: ``political_share`` of it to
+    political repression, the rest to endemic abuse. So the PTS sets the level and CIRI the
+    composition, and both parts are above 0 wherever the overall level and the share are.
+    """
+    keep = 1.0 - min(max(overall, 0.0), 1.0)
+    w = min(max(political_share, 0.0), 1.0)
+    return 1.0 - keep**w, 1.0 - keep ** (1.0 - w)
+
+
+def _political_share(country_panel: pd.DataFrame, year: int) -> float:
+    """Political repression's share of a country's abuse in CIRIGHTS (else CIRI) near ``year``.
+
+    Each component's abuse is ``(2 - score) / 2``; the share is the mean of the political
+    components' over that plus torture's, from the first source that scores torture within
+    :data:`LOOKBACK` years. No such year (CIRI starts in 1981): :data:`EVEN_SPLIT`. No abuse in
+    either: the even split too (the overall level is then near 0 anyway).
+    """
+    for source in ("cirights", "ciri"):
+        torture = _latest(country_panel, f"{source}_{ENDEMIC_COMPONENT}", year)
+        if torture is None:
+            continue
+        scores = [_latest(country_panel, f"{source}_{k}", year) for k in POLITICAL_COMPONENTS]
+        known = [(2.0 - float(x)) / 2.0 for x in scores if x is not None]
+        political = float(np.mean(known)) if known else (2.0 - float(torture)) / 2.0
+        endemic = (2.0 - float(torture)) / 2.0
+        total = political + endemic
+        return political / total if total > 0 else EVEN_SPLIT
+    return EVEN_SPLIT
 
 
 def _latest(frame: pd.DataFrame, column: str, year: int) -> Any:
@@ -139,12 +179,7 @@ def world_countries(
         country_panel = panel[panel["country_id"] == cid].sort_values("year")
         probs = rows[list(PHASE_COLUMNS)].to_numpy(dtype=np.float64)
         phase = _phase_at(probs, years, i, overall, _latent(f"phase:{cid}", seed))
-        torture = _latest(country_panel, "cirights_tort", first)
-        if torture is None:
-            torture = _latest(country_panel, "ciri_tort", first)
-        endemic = TORTURE_TO_ENDEMIC.get(int(torture), 0.5) if torture is not None else 0.5
-        endemic = min(endemic, overall)
-        political = 1.0 - (1.0 - overall) / (1.0 - endemic) if endemic < 1 else 1.0
+        political, endemic = split_practice(overall, _political_share(country_panel, first))
         assn = _latest(country_panel, "cirights_assn", first)
         civil = ASSN_TO_CIVIL.get(int(assn), 0.5) if assn is not None else 0.5
         at = country_panel[country_panel["year"] == first]

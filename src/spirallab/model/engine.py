@@ -285,7 +285,7 @@ def _initial_blocks(
         setup.initial_legitimacy,
         setup.insurgency,
     )
-    flags = (setup.observed_start, *kernel.switch_flags(setup.switches))
+    flags = (setup.observed_start, setup.movement_at_rest, *kernel.switch_flags(setup.switches))
     key = (*map(id, held), *flags, params[:, 0].tobytes())
     kept = _INITIAL.pop(key, None)  # put back last below: the most recent
     if kept is None:

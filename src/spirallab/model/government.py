@@ -453,6 +453,15 @@ def repression_target(
 
 
 _FLAT_TARGET = F32(1e-6)
+# The range an inferred preference is kept in. Below 0 where the pushes of the starting state
+# (an insurgency's threat, the hunt of a movement) alone ask for more than the observed practice,
+# which then already holds the government's restraint: at 0 the start would not be at rest and
+# practice would climb at once (issue 10, ninth round). A threat scales the preference's part
+# of the target by ``1 - threat``, so a mild practice under a strong threat needs a preference
+# well below 0: -4 covers a threat of 0.8 at a practice of 0 (assumption). Above 1 where
+# concessions' relief hides a practice near full repression. Practice stays within 0-1.
+PREFERENCE_LOW = F32(-4.0)
+PREFERENCE_HIGH = F32(2.0)
 
 
 @rule
@@ -475,8 +484,8 @@ def preferred_at_rest(
     its practice, which already holds the denial hunt, the backlash or the concessions of its
     phase; read as the preference, the rules would add them a second time. Since the target
     is affine in the preference, two evaluations of :func:`repression_target` invert it. Kept
-    within 0-1; where the target does not depend on the preference (habit has closed it on the
-    floor) the observed value is kept.
+    within :data:`PREFERENCE_LOW` to :data:`PREFERENCE_HIGH`; where the target does not depend
+    on the preference (habit has closed it on the floor) the observed value is kept.
     """
     # The same starting state at a preference of 0 and of 1, no episode under way (numba
     # inlines rules and cannot unpack a shared tuple of arguments into them).
@@ -487,7 +496,7 @@ def preferred_at_rest(
     slope = high - low
     inverted = (observed - low) / max(slope, _FLAT_TARGET)
     preferred = inverted if slope > _FLAT_TARGET else observed
-    return min(max(preferred, ZERO), ONE)
+    return min(max(preferred, PREFERENCE_LOW), PREFERENCE_HIGH)
 
 
 @rule

@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from spirallab.model.context import Switches
 from spirallab.model.defenders import DefenderSetup, build_defenders
+from spirallab.model.society import MOVEMENT_IN_CONCESSIONS, movement_at_rest
 from spirallab.model.state import ACCEPTANCE, ARGUMENT, DENIAL, RHETORIC, SILENT, State
 from spirallab.model.worldtime import norm_density
 from spirallab.scenarios.defenders import PROTECTION_KINDS
@@ -66,6 +67,8 @@ class Setup:
     defenders: DefenderSetup | None = None
     # base_repression is the practice observed at the start (Scenario.observed_start).
     observed_start: bool = False
+    # With observed_start, the movement starts at rest too (Scenario.movement_at_rest).
+    movement_at_rest: bool = False
 
     @property
     def n_countries(self) -> int:
@@ -227,6 +230,7 @@ def _build_setup(scenario: Scenario, start: int | None, end: int | None) -> Setu
         levers=tuple(tracks),
         defenders=build_defenders(scenario, countries, years, stack("non_state_threat")),
         observed_start=scenario.observed_start,
+        movement_at_rest=scenario.observed_start and scenario.movement_at_rest,
     )
 
 
@@ -285,8 +289,18 @@ def initial_state(
     political = political.astype(np.float32)
     endemic = endemic.astype(np.float32)
     mobilisation = col(setup.initial_mobilisation)
-    mobilisation = np.where(phase0 >= 3, np.maximum(mobilisation, 0.2), mobilisation)
+    mobilisation = np.where(
+        phase0 >= 3, np.maximum(mobilisation, MOVEMENT_IN_CONCESSIONS), mobilisation
+    )
     mobilisation = np.minimum(mobilisation, setup.civil_society[:, None]).astype(np.float32)
+    fear = col(setup.base_repression * np.float32(0.5))
+    linkage = col(setup.initial_linkage)
+    if setup.movement_at_rest:
+        # The movement at rest in the starting state, as the practice is (issue 10, ninth round).
+        mobilisation, fear = movement_at_rest(
+            mobilisation, political, stance, zeros(), linkage, col(setup.civil_society), p,
+            setup.switches,
+        )
     information = np.where(phase0 >= 2, np.float32(p["agenda_threshold"]), 0).astype(np.float32)
     entrapment = np.where(accepted, np.float32(p["argument_threshold"]), 0).astype(np.float32) * (
         np.ones((1, r), dtype=np.float32)
@@ -317,9 +331,9 @@ def initial_state(
         complaint_mechanism=complaint,
         trained_officials=settled.copy(),
         mobilisation=mobilisation,
-        fear=col(setup.base_repression * np.float32(0.5)),
+        fear=fear,
         key_leaders=col(setup.initial_leaders),
-        linkage=col(setup.initial_linkage),
+        linkage=linkage,
         information=information * np.ones((1, r), dtype=np.float32),
         on_agenda=on_agenda,
         attention=zeros(),

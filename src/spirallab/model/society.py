@@ -10,10 +10,16 @@ A scalar float32 rule for one country-replicate (see :mod:`spirallab.model.rules
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from spirallab.model.f32math import at
-from spirallab.model.rules import ONE, RHETORIC, ZERO, P, as_f32, rule
+from spirallab.model.rules import F32, ONE, RHETORIC, ZERO, P, as_f32, rule
+
+F32s = npt.NDArray[np.float32]
 
 
 @rule
@@ -66,3 +72,57 @@ def mobilise(
         )
     leaders = key_leaders + dt * at(p, P.leader_growth + j) * mobilisation
     return grown, new_fear, new_linkage, leaders
+
+
+
+# A movement in a conceding or accepting state is at least this strong at its start
+# (assumption; setup.initial_state; 001 "Phase 3": concessions give the opposition room).
+MOVEMENT_IN_CONCESSIONS = F32(0.2)
+_TINY_FLOW = F32(1e-9)
+
+
+def movement_at_rest(
+    mobilisation: F32s,
+    political: F32s,
+    stance: npt.NDArray[np.int8],
+    attention: F32s,
+    linkage: F32s,
+    civil_society: F32s,
+    p: Mapping[str, Any],
+    on: Any,
+) -> tuple[F32s, F32s]:
+    """The movement's mobilisation and fear at rest in the starting state (issue 10, ninth round).
+
+    A country started from data (``Scenario.observed_start``) shows a practice that has lived
+    with its movement for years, and the preference inferred from it
+    (:func:`~spirallab.model.government.preferred_at_rest`) assumes the state is at rest. So
+    the movement starts where :func:`mobilise` would hold it in the starting state, no lever
+    acting: fear at its target ``effective * emboldened``, and mobilisation where growth into
+    the room left (``civil_society - m``) equals the toll of repression, ``m = g c / (g + toll
+    * effective)``. A movement that neither grows nor is harmed keeps its value. In phases 3-5
+    it is at least :data:`MOVEMENT_IN_CONCESSIONS`, and never above ``civil_society``.
+
+    Unlike the rules above this runs once, on the initial state's arrays (NumPy, float32; ``p``
+    holds each parameter as a number or one value per replicate column), so both engines start
+    from the same numbers. Returns (mobilisation, fear).
+    """
+    one, zero = F32(1.0), F32(0.0)
+    protection = zero * attention
+    echo = one + zero * attention
+    if on.boomerang:
+        reach = attention * linkage
+        protection = F32(p["protection_strength"]) * reach
+        echo = one + F32(p["echo_gain"]) * reach
+    effective = political * (one - np.minimum(protection, one))
+    opened = (stance >= RHETORIC).astype(np.float32)
+    closed = F32(p["closed_space"])
+    space = closed + (one - closed) * opened
+    fear = effective * (one - F32(p["courage"]) * opened)
+    growth = F32(p["mobilisation_rate"]) * space * (one - fear) * echo
+    flow = growth + F32(p["repression_toll"]) * effective
+    rest = np.where(
+        flow > _TINY_FLOW, growth * civil_society / np.maximum(flow, _TINY_FLOW), mobilisation
+    )
+    rest = np.maximum(rest, MOVEMENT_IN_CONCESSIONS * opened)
+    out = np.minimum(np.maximum(rest, zero), civil_society)
+    return out.astype(np.float32), fear.astype(np.float32)

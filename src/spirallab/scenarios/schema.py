@@ -371,6 +371,13 @@ class Scenario(_Strict):
         " repression is inferred so that the starting practice is its target. Off: repression"
         " is the preferred level, and a conceding or accepting starter starts below it.",
     )
+    movement_at_rest: bool = Field(
+        default=True,
+        description="With observed_start: each country's movement (mobilisation and fear) starts"
+        " at its rest in the starting state, where the model's movement rule would hold it,"
+        " before the preferred repression is inferred (issue 10, ninth round). Off: the"
+        " countries' mobilisation and the default fear (half the repression) start the run.",
+    )
     mechanisms: Mechanisms = Field(default_factory=Mechanisms)
     parameters: Parameters = Field(default_factory=Parameters)
     countries: list[Country] = Field(default_factory=list)

@@ -26,6 +26,7 @@ import numpy as np
 from spirallab.model.context import Context, hazard_to_probability
 from spirallab.model.events import Emit
 from spirallab.model.f32math import exp_array, pow_array
+from spirallab.model.government import PREFERENCE_HIGH, PREFERENCE_LOW
 from spirallab.model.state import ACCEPTANCE, ARGUMENT, DENIAL, RHETORIC, SILENT, B, F, State
 from spirallab.model.worldtime import CORE_OPEN_AFTER
 
@@ -337,7 +338,7 @@ def preferred_at_rest(s: State, p: Any, on: Any, insurgency: F) -> F:
     slope = high - low
     inverted = (s.preferred_repression - low) / np.maximum(slope, _FLAT_TARGET)
     preferred = np.where(slope > _FLAT_TARGET, inverted, s.preferred_repression)
-    return np.minimum(np.maximum(preferred, ZERO), ONE).astype(np.float32)
+    return np.minimum(np.maximum(preferred, PREFERENCE_LOW), PREFERENCE_HIGH).astype(np.float32)
 
 
 def adjust_practice(s: State, ctx: Context) -> State:
