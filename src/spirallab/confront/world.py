@@ -114,8 +114,8 @@ def _political_share(country_panel: pd.DataFrame, year: int) -> float:
 
     Each component's abuse is ``(2 - score) / 2``; the share is the mean of the political
     components' over that plus torture's, from the first source that scores torture within
-    :data:`LOOKBACK` years. No such year (CIRI starts in 1981): :data:`EVEN_SPLIT`. No abuse in
-    either: the even split too (the overall level is then near 0 anyway).
+    :data:`LOOKBACK` years. No such year (CIRI starts in 1981), no political component scored,
+    or no abuse in either (the overall level is then near 0 anyway): :data:`EVEN_SPLIT`.
     """
     for source in ("cirights", "ciri"):
         torture = _latest(country_panel, f"{source}_{ENDEMIC_COMPONENT}", year)
@@ -123,7 +123,9 @@ def _political_share(country_panel: pd.DataFrame, year: int) -> float:
             continue
         scores = [_latest(country_panel, f"{source}_{k}", year) for k in POLITICAL_COMPONENTS]
         known = [(2.0 - float(x)) / 2.0 for x in scores if x is not None]
-        political = float(np.mean(known)) if known else (2.0 - float(torture)) / 2.0
+        if not known:
+            return EVEN_SPLIT
+        political = float(np.mean(known))
         endemic = (2.0 - float(torture)) / 2.0
         total = political + endemic
         return political / total if total > 0 else EVEN_SPLIT

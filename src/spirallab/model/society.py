@@ -74,7 +74,6 @@ def mobilise(
     return grown, new_fear, new_linkage, leaders
 
 
-
 # A movement in a conceding or accepting state is at least this strong at its start
 # (assumption; setup.initial_state; 001 "Phase 3": concessions give the opposition room).
 MOVEMENT_IN_CONCESSIONS = F32(0.2)
@@ -107,8 +106,8 @@ def movement_at_rest(
     from the same numbers. Returns (mobilisation, fear).
     """
     one, zero = F32(1.0), F32(0.0)
-    protection = zero * attention
-    echo = one + zero * attention
+    protection: Any = zero
+    echo: Any = one
     if on.boomerang:
         reach = attention * linkage
         protection = F32(p["protection_strength"]) * reach
