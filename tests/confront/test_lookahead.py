@@ -1,8 +1,9 @@
 """No look-ahead: a forecast from an origin reads nothing after it.
 
-Changing every PTS score and Polity2 value after the origin in a copy of the data leaves the
-forecasts identical; letting one later year through the cut (a test hook) changes them, which
-shows the check can fail.
+Changing every value any loader reads after the origin in a copy of the data (see
+`changed_after`; test_changed_copy.py shows it reaches every source) leaves the forecasts and
+the world scenario identical; letting one later year through the cut (a test hook) changes
+them, which shows the check can fail.
 """
 
 from __future__ import annotations
