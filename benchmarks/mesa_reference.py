@@ -151,7 +151,8 @@ class CountryAgent(mesa.Agent):
         if accepted:  # prescriptive status starts at its practice target (issue 10)
             relieved = self.base_repression * (1.0 - p.cosmetic_relief)
             share = 1.0 if rule_consistent else p.commitment_practice  # phase 5: habit
-            self.repression_political = relieved + share * (p.political_floor - relieved)
+            floor = min(p.political_floor, relieved)  # the floor never raises practice
+            self.repression_political = relieved + share * (floor - relieved)
         mobilisation = float(setup.initial_mobilisation[i])
         if phase0 >= 3:
             mobilisation = max(mobilisation, 0.2)
@@ -578,7 +579,8 @@ class CountryAgent(mesa.Agent):
             relieved = self.base_repression * (1.0 - p.cosmetic_relief)
             held = max(push, self.habituation)  # habit keeps it closed (001 Phase 5)
             share = p.commitment_practice + (1.0 - p.commitment_practice) * held
-            target = relieved + share * (p.political_floor - relieved)
+            floor = min(p.political_floor, relieved)
+            target = relieved + share * (floor - relieved)
         elif conceding:
             target = self.base_repression + hunt - (p.cosmetic_relief * self.base_repression)
             target -= 0.5 * hunt

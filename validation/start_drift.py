@@ -5,7 +5,8 @@ its first years should be the dynamics, not a mismatch between its observed prac
 starting state. This script runs the world of ``--data`` from ``--first`` to ``--last`` once at
 each of ``--draws`` posterior draws (or at the defaults) and prints, for each lag, the mean
 change of overall repression (in PTS levels, ``4 x`` the change) since each country's start,
-by its starting phase. Issue 10, ninth round:
+by its starting phase, beside the record's mean change of PTS (the mean of its sources) over the
+same years for the countries that start in that phase. Issue 10, ninth round:
 
     python validation/start_drift.py --data ../shared/data --posterior runs/c18 --draws 20
     python validation/start_drift.py --data ../shared/data --posterior runs/c18 \\
@@ -60,6 +61,9 @@ def main() -> None:
     years, starts = setup.years, setup.starts
     repression = runs.repression.astype(np.float64)
     first = starts - years[0]
+    # The record's own move over the same years, for the countries starting in each phase: the
+    # mean of the PTS sources at the start and ``lag`` years later, where both are scored.
+    pts = record.panel.set_index(["country_id", "year"])["pts"]
     worst = 0.0
     for lag in (int(x) for x in args.lags.split(",")):
         cells = []
@@ -74,7 +78,16 @@ def main() -> None:
             mean = float(np.mean(moves)) if moves else float("nan")
             if lag == 1 and moves:
                 worst = max(worst, abs(mean))
-            cells.append(f"phase {phase} {mean:+.3f} (n={len(moves)})")
+            seen: list[float] = []
+            for c, cid in enumerate(setup.country_ids):
+                if int(setup.initial_phase[c]) != phase:
+                    continue
+                a = pts.get((cid, int(starts[c])))
+                b = pts.get((cid, int(starts[c]) + lag))
+                if a is not None and b is not None and np.isfinite(a) and np.isfinite(b):
+                    seen.append(float(b - a))
+            rec = f"{np.mean(seen):+.3f}" if seen else "  n/a"
+            cells.append(f"phase {phase} {mean:+.3f} (n={len(moves)}; record {rec}, n={len(seen)})")
         print(f"lag {lag}: " + "  ".join(cells))
     print(f"first_year_drift_max: {worst:.3f}")
 

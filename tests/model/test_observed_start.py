@@ -169,3 +169,52 @@ def test_a_threatened_start_does_not_climb_in_its_first_year() -> None:
     # so that the threat would add to a preference held at 0 (the test above).
     first = np.abs(got[1, :2].mean(axis=1) - 0.05)
     assert (first < 0.02).all(), first
+
+
+# --- Tenth round (issue 10): the floor never raises practice ---
+
+
+def below_the_floor(practice: float) -> Scenario:
+    scen = world(True)
+    countries = [c.model_copy(update={"repression": practice}) for c in scen.countries]
+    return scen.model_copy(update={"countries": countries})
+
+
+@pytest.mark.parametrize("practice", [0.02, 0.08, 0.5])
+def test_an_accepting_start_is_the_target_on_either_side_of_the_bend(practice: float) -> None:
+    """In acceptance the target bends where the relieved preference meets the floor (0.12).
+
+    Below the bend commitment leaves practice as it is; above it, it closes part of the way
+    to the floor. The inferred preference makes the start the target on either piece.
+    """
+    setup = build_setup(below_the_floor(practice))
+    s = initial_state(setup, 4)
+    p = ParamSet(setup.params)
+    insurgency = np.zeros((setup.n_countries, 1), dtype=np.float32)
+    preferred = ref.preferred_at_rest(s, p, setup.switches, insurgency)
+    target, _, _ = ref.repression_target(
+        s, p, setup.switches, preferred, insurgency, np.zeros_like(preferred)
+    )
+    relieved = preferred[3] * (1 - p.cosmetic_relief)
+    assert np.allclose(target[3], practice, atol=2e-6)  # phase 4 (commitment alone)
+    if practice < setup.params["political_floor"]:
+        # Below the floor the target is the relieved preference itself, phase 5 too.
+        assert np.allclose(relieved, practice, atol=2e-6)
+        assert np.allclose(target[4], practice, atol=2e-6)
+    else:
+        assert (relieved > practice).all()  # commitment lowers it to the observed practice
+        assert (preferred[4] == np.float32(practice)).all()  # full habit: the floor, kept
+
+
+def test_rule_consistent_states_below_the_floor_stay_there() -> None:
+    """Through the engine: phase 4-5 starters below the floor do not climb to it; the twin
+    above the floor still falls towards it (commitment and habit still act)."""
+    low = political(simulate(below_the_floor(0.04)))
+    high = political(simulate(below_the_floor(0.4)))
+    floor = 0.12
+    for phase in (4, 5):
+        first = low[1:4, phase - 1].mean(axis=1)
+        assert np.abs(first - 0.04).max() < 0.01, (phase, first)
+        assert low[:, phase - 1].mean() < floor - 0.05
+    # Phase 5 above the floor: habit closes the target on the floor.
+    assert high[-1, 4].mean() < 0.4 - 0.1

@@ -111,8 +111,9 @@ RIVALS: dict[str, dict[str, bool]] = {
 # Issue 10, third round: denial backlash and insurgency threat (repression); backlash into
 # denial, pressure from above for hypothesis 3 and agenda uptake (phases). Sixth round
 # (confront-7): repressive episodes. Seventh (confront-8): the observed start. Eighth
-# (confront-9): the standard of accountability. Ninth (confront-10): the start at rest.
-CALIBRATION_VERSION = "confront-10"
+# (confront-9): the standard of accountability. Ninth (confront-10): the start at rest. Tenth
+# (confront-11): the floor never raises practice.
+CALIBRATION_VERSION = "confront-11"
 
 # The posterior is the last generation carried by at least this share of the population. A
 # generation of 200 particles whose weights give an effective sample size of 1-4 is one or a

@@ -437,7 +437,9 @@ def repression_target(
     # sustained pressure from above and below closes the rest (hypothesis 4), and so does
     # habit once it has formed, when the pressure is gone (001 Phase 5).
     relieved = base_repression * (ONE - at(p, P.cosmetic_relief + j))
-    floor = at(p, P.political_floor + j)
+    # The floor lowers practice, never raises it: a state already below it keeps its level
+    # (issue 10, tenth round).
+    floor = min(at(p, P.political_floor + j), relieved)
     cp = at(p, P.commitment_practice + j)
     share = cp + (ONE - cp) * max(push, habituation)
     committed = relieved + share * (floor - relieved)
@@ -482,13 +484,17 @@ def preferred_at_rest(
 
     A country started from data (``Scenario.observed_start``, issue 10, seventh round) shows
     its practice, which already holds the denial hunt, the backlash or the concessions of its
-    phase; read as the preference, the rules would add them a second time. Since the target
-    is affine in the preference, two evaluations of :func:`repression_target` invert it. Kept
-    within :data:`PREFERENCE_LOW` to :data:`PREFERENCE_HIGH`; where the target does not depend
-    on the preference (habit has closed it on the floor) the observed value is kept.
+    phase; read as the preference, the rules would add them a second time. Outside acceptance
+    the target is affine in the preference, and two evaluations of :func:`repression_target`
+    invert it. In acceptance it has two affine pieces, bent where the relieved preference meets
+    the floor (the floor never raises practice): below the bend the target is the relieved
+    preference, above it commitment closes part of the way to the floor; three evaluations
+    find the piece and invert it. Kept within :data:`PREFERENCE_LOW` to
+    :data:`PREFERENCE_HIGH`; where the target does not depend on the preference (habit has
+    closed it on the floor) the observed value is kept.
     """
-    # The same starting state at a preference of 0 and of 1, no episode under way (numba
-    # inlines rules and cannot unpack a shared tuple of arguments into them).
+    # The same starting state at chosen preferences, no episode under way (numba inlines
+    # rules and cannot unpack a shared tuple of arguments into them).
     low, _, _ = repression_target(stance, mobilisation, fear, pressure_above, ratified_core,
                                   habituation, ZERO, insurgency, ZERO, p, j, on)
     high, _, _ = repression_target(stance, mobilisation, fear, pressure_above, ratified_core,
@@ -496,6 +502,20 @@ def preferred_at_rest(
     slope = high - low
     inverted = (observed - low) / max(slope, _FLAT_TARGET)
     preferred = inverted if slope > _FLAT_TARGET else observed
+    # Acceptance: the bend, and one step past it.
+    bend = at(p, P.political_floor + j) / max(ONE - at(p, P.cosmetic_relief + j), _FLAT_TARGET)
+    at_bend, _, _ = repression_target(stance, mobilisation, fear, pressure_above, ratified_core,
+                                      habituation, bend, insurgency, ZERO, p, j, on)
+    past, _, _ = repression_target(stance, mobilisation, fear, pressure_above, ratified_core,
+                                   habituation, bend + ONE, insurgency, ZERO, p, j, on)
+    upper = past - at_bend
+    on_upper = bend + (observed - at_bend) / max(upper, _FLAT_TARGET)
+    on_upper = on_upper if upper > _FLAT_TARGET else observed
+    lower = (at_bend - low) / max(bend, _FLAT_TARGET)
+    on_lower = (observed - low) / max(lower, _FLAT_TARGET)
+    on_lower = on_lower if lower > _FLAT_TARGET else observed
+    bent = on_upper if observed >= at_bend else on_lower
+    preferred = bent if stance == ACCEPTANCE else preferred
     return min(max(preferred, PREFERENCE_LOW), PREFERENCE_HIGH)
 
 

@@ -772,7 +772,8 @@ PARAMETERS: tuple[Parameter, ...] = (
         lo=0.0,
         hi=1.0,
         mechanism="prescriptive_status",
-        description="Political repression a state aims at once it accepts the norm.",
+        description="Political repression a state aims at once it accepts the norm; a state"
+        " already below it keeps its own level (the floor never raises practice).",
         grounding="001 Phase 4: high-profile repression falls first",
     ),
     P(

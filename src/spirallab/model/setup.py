@@ -281,7 +281,8 @@ def initial_state(
     relieved = col(setup.base_repression) * np.float32(1 - p["cosmetic_relief"])
     cp = np.float32(p["commitment_practice"])
     share = np.where(rule_consistent, np.float32(1.0), cp)
-    committed = relieved + share * (np.float32(p["political_floor"]) - relieved)
+    floor = np.minimum(np.float32(p["political_floor"]), relieved)  # never raises practice
+    committed = relieved + share * (floor - relieved)
     endemic = col(setup.endemic_base)
     if not observed:
         political = np.where(accepted, committed, political)

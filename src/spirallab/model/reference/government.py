@@ -314,7 +314,8 @@ def repression_target(
     relieved = base * (ONE - p.cosmetic_relief)
     held = np.maximum(push, s.habituation)
     share = p.commitment_practice + (ONE - p.commitment_practice) * held
-    committed = relieved + share * (p.political_floor - relieved)
+    floor = np.minimum(p.political_floor, relieved)  # never raises practice
+    committed = relieved + share * (floor - relieved)
     target = target + accepting * (committed - target)
     if on.insurgency_threat:
         # Threat (001 Phase 2): an insurgency heightens the perception that the nation is at
@@ -332,12 +333,25 @@ _FLAT_TARGET = np.float32(1e-6)
 def preferred_at_rest(s: State, p: Any, on: Any, insurgency: F) -> F:
     """The preferred repression whose starting target is the observed practice held in
     ``s.preferred_repression`` (rule: government.preferred_at_rest)."""
-    zero = np.zeros_like(s.preferred_repression)
+    observed = s.preferred_repression
+    zero = np.zeros_like(observed)
     low, _, _ = repression_target(s, p, on, zero, insurgency, zero)
     high, _, _ = repression_target(s, p, on, zero + ONE, insurgency, zero)
     slope = high - low
-    inverted = (s.preferred_repression - low) / np.maximum(slope, _FLAT_TARGET)
-    preferred = np.where(slope > _FLAT_TARGET, inverted, s.preferred_repression)
+    inverted = (observed - low) / np.maximum(slope, _FLAT_TARGET)
+    preferred = np.where(slope > _FLAT_TARGET, inverted, observed)
+    # Acceptance: two affine pieces, bent where the relieved preference meets the floor.
+    bend = zero + p.political_floor / np.maximum(ONE - p.cosmetic_relief, _FLAT_TARGET)
+    at_bend, _, _ = repression_target(s, p, on, bend, insurgency, zero)
+    past, _, _ = repression_target(s, p, on, bend + ONE, insurgency, zero)
+    upper = past - at_bend
+    on_upper = bend + (observed - at_bend) / np.maximum(upper, _FLAT_TARGET)
+    on_upper = np.where(upper > _FLAT_TARGET, on_upper, observed)
+    lower = (at_bend - low) / np.maximum(bend, _FLAT_TARGET)
+    on_lower = (observed - low) / np.maximum(lower, _FLAT_TARGET)
+    on_lower = np.where(lower > _FLAT_TARGET, on_lower, observed)
+    bent = np.where(observed >= at_bend, on_upper, on_lower)
+    preferred = np.where(s.stance == ACCEPTANCE, bent, preferred)
     return np.minimum(np.maximum(preferred, PREFERENCE_LOW), PREFERENCE_HIGH).astype(np.float32)
 
 
