@@ -33,6 +33,12 @@ SOME_VALUES = ["polity2", "osv_gov_deaths", "osv_nonstate_deaths", "ratified_icc
                "ratified_cat", "ratified_opcat", "ratified_cped"]
 
 
+def _later(panels: Panels, column: str) -> tuple[pd.Series, pd.Series]:
+    """``column`` after YEAR in the original and the changed panel, by country and year."""
+    a, b = (p[p["year"] > YEAR].set_index(["country_id", "year"])[column] for p in panels)
+    return a, b
+
+
 @pytest.fixture(scope="module")
 def panels(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Panels:
     changed = changed_after(shared_data, tmp_path_factory.mktemp("changed") / "data", YEAR)
@@ -54,9 +60,7 @@ def test_the_past_is_untouched(panels: Panels) -> None:
 @pytest.mark.realdata
 @pytest.mark.parametrize("column", EVERY_VALUE)
 def test_every_later_score_changes(panels: Panels, column: str) -> None:
-    a, b = panels
-    later_a = a[a["year"] > YEAR].set_index(["country_id", "year"])[column]
-    later_b = b[b["year"] > YEAR].set_index(["country_id", "year"])[column]
+    later_a, later_b = _later(panels, column)
     seen = later_a.notna()
     if not seen.any():  # PTS_H, for one, starts after this copy of the data ends
         pytest.skip(f"{column} has no values after {YEAR} in this copy of the data")
@@ -68,9 +72,7 @@ def test_every_later_score_changes(panels: Panels, column: str) -> None:
 @pytest.mark.realdata
 @pytest.mark.parametrize("column", SOME_VALUES)
 def test_later_sums_and_flags_change(panels: Panels, column: str) -> None:
-    a, b = panels
-    later_a = a[a["year"] > YEAR].set_index(["country_id", "year"])[column]
-    later_b = b[b["year"] > YEAR].set_index(["country_id", "year"])[column]
+    later_a, later_b = _later(panels, column)
     differ = later_a.astype("float64").fillna(-1e9) != later_b.astype("float64").fillna(-1e9)
     assert differ.any(), f"{column}: nothing after {YEAR} changed"
 

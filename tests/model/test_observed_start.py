@@ -64,15 +64,21 @@ def test_every_phase_starts_at_its_observed_practice() -> None:
     assert np.allclose(twin[:2], OBSERVED)
 
 
-def test_the_inferred_preference_makes_the_start_the_target() -> None:
-    setup = build_setup(world(True))
-    s = initial_state(setup, 8)
+def inferred(scenario: Scenario, replicates: int) -> tuple[Any, ParamSet, Any, Any]:
+    """The setup, its parameters, and the inferred preference with its starting target."""
+    setup = build_setup(scenario)
+    s = initial_state(setup, replicates)
     p = ParamSet(setup.params)
     insurgency = np.zeros((setup.n_countries, 1), dtype=np.float32)
     preferred = ref.preferred_at_rest(s, p, setup.switches, insurgency)
     target, _, _ = ref.repression_target(
         s, p, setup.switches, preferred, insurgency, np.zeros_like(preferred)
     )
+    return setup, p, preferred, target
+
+
+def test_the_inferred_preference_makes_the_start_the_target() -> None:
+    _, _, preferred, target = inferred(world(True), 8)
     inside = (preferred > 0) & (preferred < 1)
     # Phases 1-3 need no clipping at this practice (an accepting state this repressive would
     # need a preference above 1 at the defaults: commitment alone lowers its target).
@@ -187,14 +193,7 @@ def test_an_accepting_start_is_the_target_on_either_side_of_the_bend(practice: f
     Below the bend commitment leaves practice as it is; above it, it closes part of the way
     to the floor. The inferred preference makes the start the target on either piece.
     """
-    setup = build_setup(below_the_floor(practice))
-    s = initial_state(setup, 4)
-    p = ParamSet(setup.params)
-    insurgency = np.zeros((setup.n_countries, 1), dtype=np.float32)
-    preferred = ref.preferred_at_rest(s, p, setup.switches, insurgency)
-    target, _, _ = ref.repression_target(
-        s, p, setup.switches, preferred, insurgency, np.zeros_like(preferred)
-    )
+    setup, p, preferred, target = inferred(below_the_floor(practice), 4)
     relieved = preferred[3] * (1 - p.cosmetic_relief)
     assert np.allclose(target[3], practice, atol=2e-6)  # phase 4 (commitment alone)
     if practice < setup.params["political_floor"]:
