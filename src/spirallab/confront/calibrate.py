@@ -383,6 +383,7 @@ def calibrate(
     import pyabc
 
     # proposal.py reads this module's kernel settings, so it is imported here, not at the top.
+    from spirallab.confront.prior import OneModel, UniformBox
     from spirallab.confront.proposal import DegeneratePopulation
 
     logging.getLogger("ABC").setLevel(logging.WARNING)
@@ -411,9 +412,7 @@ def calibrate(
                          expected=", ".join(PROPOSALS))
     scale = record_scales(problem.observed) if distance == "record" else None
     obs_vec = {"s": _scaled(flatten(compress(obs_stats, n_years)), scale)}
-    prior = pyabc.Distribution(
-        **{n: pyabc.RV("uniform", lo, hi - lo) for n, lo, hi in problem.priors}
-    )
+    prior = UniformBox.from_bounds(problem.priors)
 
     def model(theta: Mapping[str, float]) -> dict[str, F64]:
         sim_seed = int(np.random.randint(0, 2**31 - 1))
@@ -425,6 +424,7 @@ def calibrate(
         prior,
         pyabc.AdaptivePNormDistance(p=2) if scale is None else pyabc.PNormDistance(p=2),
         population_size=population,
+        model_prior=OneModel(),
         sampler=_sampler(workers, client),
         transitions=_transition(proposal),
     )

@@ -94,7 +94,29 @@ def check_population(w: np.ndarray) -> np.ndarray:
     return wn
 
 
-class CheckedNormal(MultivariateNormalTransition):
+class FactoredNormal(MultivariateNormalTransition):
+    """pyabc's kernel around the particles, drawing with a factor of the covariance kept.
+
+    ``numpy.random.multivariate_normal`` decomposes the covariance on every draw (an SVD of
+    30 x 30) and pyabc picks the particle through pandas: together a fifth of a calibration's
+    time. The draw here is numpy's own, ``standard_normal @ (sqrt(s) * v)`` from the same SVD,
+    from the same random numbers, so it gives the same proposals.
+    """
+
+    def fit(self, X: pd.DataFrame, w: np.ndarray) -> None:
+        super().fit(X, w)
+        _, s, v = np.linalg.svd(self.cov)
+        self._factor = np.sqrt(s)[:, None] * v
+        self._columns = [str(c) for c in X.columns]
+
+    def rvs_single(self) -> Parameter:
+        index = np.random.choice(self._range, p=self.w, replace=True)
+        step = np.random.standard_normal(self._factor.shape[0]) @ self._factor
+        draw = self._X_arr[index] + step
+        return Parameter(dict(zip(self._columns, draw.tolist(), strict=True)))
+
+
+class CheckedNormal(FactoredNormal):
     """pyabc's kernel around the particles, refusing a degenerate population clearly."""
 
     def fit(self, X: pd.DataFrame, w: np.ndarray) -> None:
@@ -119,9 +141,7 @@ class MixtureProposal(Transition):
         self.marginal_share = marginal_share
         self.fit_ess_share = fit_ess_share
         self.joint_scaling = joint_scaling
-        self._joint = MultivariateNormalTransition(
-            scaling=joint_scaling, bandwidth_selector=_unit_bandwidth
-        )
+        self._joint = FactoredNormal(scaling=joint_scaling, bandwidth_selector=_unit_bandwidth)
         self._columns: list[str] = []
         self._points = np.empty((0, 0))
         self._weights = np.empty(0)

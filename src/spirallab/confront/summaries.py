@@ -178,8 +178,9 @@ def simulated_summaries(
     yearly noise (``pts_noise``). Two scores ``k`` years apart share the deviation's correlated
     part, ``country_sd * sqrt(rho**k) * z``, averaged over ``z`` by Gauss-Hermite quadrature,
     and are independent given ``z`` with noise ``sqrt(pts_noise**2 + country_sd**2 *
-    (1 - rho**k))``: exact for the pair, so the level shares, the yearly changes and the
-    5-year changes all have their expectations under the AR(1) model. ``accountability``
+    (1 - rho**k))``: exact for the pair, so the yearly changes and the 5-year changes have
+    their expectations under the AR(1) model; a single score's level shares are exact in closed
+    form (noise ``sqrt(pts_noise**2 + country_sd**2)``). ``accountability``
     (PTS levels per decade since each country's start, ``starts``) is the stricter standard
     of observation.py's :func:`~spirallab.confront.observation.accountability_shift`.
     """
@@ -200,13 +201,13 @@ def simulated_summaries(
         mu += accountability_shift(obs.years, starts, accountability)[yi, ci]
     index = np.full(scored.shape, -1, dtype=np.int64)
     index[yi, ci, si] = np.arange(len(yi))
-    pts_counts = np.zeros((n_years, 5))
-    for z, wz in _nodes(country_sd):
-        cdf = _level_cdf(mu + country_sd * z, pts_noise)
-        probs = np.diff(cdf, axis=1, prepend=0.0, append=1.0)
-        pts_counts += wz * np.stack(
-            [np.bincount(yi, weights=probs[:, k], minlength=n_years) for k in range(5)], axis=1
-        )
+    # A single score's level: the deviation and the noise add to one normal of variance
+    # pts_noise**2 + country_sd**2 (exact; the pairs below need the quadrature).
+    cdf = _level_cdf(mu, float(np.hypot(pts_noise, country_sd)))
+    probs = np.diff(cdf, axis=1, prepend=0.0, append=1.0)
+    pts_counts = np.stack(
+        [np.bincount(yi, weights=probs[:, k], minlength=n_years) for k in range(5)], axis=1
+    )
     pts_share = pts_counts / np.maximum(pts_counts.sum(axis=1, keepdims=True), 1e-12)
     pts_moves = _expected_moves(obs, index, mu, 1, pts_noise, country_sd, country_rho)
     pts_drift = _expected_moves(obs, index, mu, DRIFT_LAG, pts_noise, country_sd, country_rho)
