@@ -51,16 +51,11 @@ class UniformBox(pyabc.Distribution):
         self._refresh()
 
     def pdf(self, x: Mapping[str, float]) -> float:
-        if len(x) != len(self._names):
+        if sorted(x.keys()) != self._names:
             raise ValueError(
                 f"prior density: expected the parameters {self._names}, got {sorted(x.keys())}"
             )
-        try:
-            values = np.array([x[n] for n in self._names], dtype=np.float64)
-        except KeyError:
-            raise ValueError(
-                f"prior density: expected the parameters {self._names}, got {sorted(x.keys())}"
-            ) from None
+        values = np.array([x[n] for n in self._names], dtype=np.float64)
         if not bool(np.all((values >= self._low) & (values <= self._high))):
             return 0.0
         # The product in the order of ``x``'s keys, as pyabc's Distribution forms it.

@@ -98,9 +98,10 @@ class FactoredNormal(MultivariateNormalTransition):
     """pyabc's kernel around the particles, drawing with a factor of the covariance kept.
 
     ``numpy.random.multivariate_normal`` decomposes the covariance on every draw (an SVD of
-    30 x 30) and pyabc picks the particle through pandas: together a fifth of a calibration's
-    time. The draw here is numpy's own, ``standard_normal @ (sqrt(s) * v)`` from the same SVD,
-    from the same random numbers, so it gives the same proposals.
+    30 x 30) and pyabc picks the particle through pandas: together 15 of a 178 s calibration
+    (docs/calibration.md, "Eleventh round"). The draw here is numpy's own, ``standard_normal
+    @ (sqrt(s) * v)`` from the same SVD, from the same random numbers, so it gives the same
+    proposals.
     """
 
     def fit(self, X: pd.DataFrame, w: np.ndarray) -> None:
